@@ -1,0 +1,152 @@
+#include "cli/app.h"
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+
+namespace ccgauge::cli {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+// Options every Claude report takes (ccusage's names, so its users' scripts keep working).
+void add_common(CLI::App& cmd, CommonOptions& o, bool& json, bool& csv) {
+  cmd.add_option("-s,--since", o.since, "Keep usage on or after this local date (YYYYMMDD or YYYY-MM-DD)");
+  cmd.add_option("-u,--until", o.until, "Keep usage on or before this local date (YYYYMMDD or YYYY-MM-DD)");
+  cmd.add_flag("-j,--json", json, "Print JSON in ccusage's shape");
+  cmd.add_flag("--csv", csv, "Print CSV");
+  cmd.add_option("-m,--mode", o.mode, "Cost mode: auto (reported cost when present, else computed), calculate, display")
+      ->check(CLI::IsMember({"auto", "calculate", "display"}));
+  cmd.add_option("-o,--order", o.order, "Sort order: asc or desc")->check(CLI::IsMember({"asc", "desc"}));
+  cmd.add_flag("-b,--breakdown", o.breakdown, "Per-model rows in tables");
+  cmd.add_option("-z,--timezone", o.timezone, "IANA time zone for dates (default: $TZ, then the system's)");
+  cmd.add_flag("-i,--instances", o.instances, "Group by project");
+  cmd.add_option("-p,--project", o.project, "Only this project (its path, directory name, or Claude's encoded name)");
+  cmd.add_flag("--compact", o.compact, "Fewer table columns (automatic under 100 columns)");
+  cmd.add_flag("--no-cost", o.no_cost, "Leave out cost");
+  cmd.add_flag_callback("--color", [&o] { o.color = true; }, "Colour output even when not a terminal");
+  cmd.add_flag_callback("--no-color", [&o] { o.color = false; }, "No colour");
+  cmd.add_flag_callback("-O,--offline", [] {}, "Accepted for ccusage compatibility; ccgauge never fetches prices");
+  cmd.add_flag_callback("--no-offline", [] {}, "Accepted for ccusage compatibility; ccgauge never fetches prices");
+  cmd.add_flag("--single-thread", [&o](std::int64_t) { o.threads = 1; }, "Read transcripts on one thread");
+  cmd.add_option("--ledger", o.ledger_path, "Ledger file (default: $XDG_DATA_HOME/ccgauge/ledger.db)");
+  cmd.add_flag("-v,--verbose", o.verbose, "Name every malformed line found");
+}
+
+void finish_common(CommonOptions& o, bool json, bool csv) {
+  o.format = json ? OutputFormat::kJson : (csv ? OutputFormat::kCsv : OutputFormat::kTable);
+}
+
+int run_parsed(int argc, char** argv) {
+  CLI::App app{"ccgauge: what Claude Code costs you, and how close you are to your limits"};
+  app.set_version_flag("-V,--version", kVersion);
+  app.require_subcommand(0, 1);
+  app.fallthrough(false);
+
+  struct Period {
+    const char* name;
+    analytics::PeriodKind kind;
+    const char* help;
+  };
+  const Period periods[] = {
+      {"daily", analytics::PeriodKind::kDaily, "Usage and cost per day"},
+      {"weekly", analytics::PeriodKind::kWeekly, "Usage and cost per week"},
+      {"monthly", analytics::PeriodKind::kMonthly, "Usage and cost per month"},
+      {"hourly", analytics::PeriodKind::kHourly, "Usage and cost per hour"},
+      {"session", analytics::PeriodKind::kSession, "Usage and cost per session"},
+  };
+  struct PeriodState {
+    CommonOptions common;
+    bool json = false;
+    bool csv = false;
+    std::string start_of_week = "sunday";
+    std::optional<std::string> id;
+    CLI::App* cmd = nullptr;
+  };
+  std::vector<PeriodState> states(std::size(periods));
+  for (std::size_t i = 0; i < std::size(periods); ++i) {
+    PeriodState& st = states[i];
+    st.cmd = app.add_subcommand(periods[i].name, periods[i].help);
+    add_common(*st.cmd, st.common, st.json, st.csv);
+    if (periods[i].kind == analytics::PeriodKind::kWeekly) {
+      st.cmd->add_option("-w,--start-of-week", st.start_of_week, "First day of the week")
+          ->check(CLI::IsMember({"sunday", "monday", "tuesday", "wednesday", "thursday",
+                                 "friday", "saturday"}));
+    }
+    if (periods[i].kind == analytics::PeriodKind::kSession) {
+      st.cmd->add_option("--id", st.id, "Show one session's requests");
+    }
+  }
+
+  CommonOptions blocks_common;
+  BlocksCommandOptions blocks_opts;
+  bool blocks_json = false;
+  bool blocks_csv = false;
+  CLI::App* blocks = app.add_subcommand("blocks", "Usage in 5-hour billing blocks");
+  add_common(*blocks, blocks_common, blocks_json, blocks_csv);
+  blocks->add_flag("-a,--active", blocks_opts.active, "Only the active block, with projection");
+  blocks->add_flag("-r,--recent", blocks_opts.recent, "Only blocks of the last 3 days, and the active one");
+  blocks->add_option("-t,--token-limit", blocks_opts.token_limit, "Token limit per block: a number, or max (the largest past block)");
+  blocks->add_option("-n,--session-length", blocks_opts.session_length_hours, "Block length in hours")
+      ->check(CLI::PositiveNumber);
+
+  CommonOptions doctor_common;
+  bool doctor_json = false;
+  bool doctor_csv = false;
+  CLI::App* doctor = app.add_subcommand("doctor", "Where data comes from, and what could not be read");
+  add_common(*doctor, doctor_common, doctor_json, doctor_csv);
+
+  std::string demo_dir;
+  std::string demo_size = "20MiB";
+  std::uint64_t demo_seed = 42;
+  CLI::App* demo = app.add_subcommand("demo", "Generate a sample Claude Code data set and report on it");
+  demo->add_option("--dir", demo_dir, "Where to write it (default: a new temporary directory)");
+  demo->add_option("--size", demo_size, "How much transcript data (e.g. 5MiB, 200MiB)");
+  demo->add_option("--seed", demo_seed, "Seed; the same seed gives the same data");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  for (std::size_t i = 0; i < std::size(periods); ++i) {
+    PeriodState& st = states[i];
+    if (*st.cmd) {
+      finish_common(st.common, st.json, st.csv);
+      return run_period_report(periods[i].kind, st.common, st.start_of_week, st.id);
+    }
+  }
+  if (*blocks) {
+    finish_common(blocks_common, blocks_json, blocks_csv);
+    return run_blocks_report(blocks_common, blocks_opts);
+  }
+  if (*doctor) {
+    finish_common(doctor_common, doctor_json, doctor_csv);
+    return run_doctor(doctor_common);
+  }
+  if (*demo) {
+    return run_demo(demo_dir, demo_size, demo_seed);
+  }
+  // Bare `ccgauge` is `ccgauge daily`, as in ccusage.
+  CommonOptions defaults;
+  return run_period_report(analytics::PeriodKind::kDaily, defaults, "sunday", std::nullopt);
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  try {
+    return run_parsed(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ccgauge: error: %s\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace ccgauge::cli

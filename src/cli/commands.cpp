@@ -1,0 +1,513 @@
+#include "cli/commands.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "analytics/blocks.h"
+#include "cli/render.h"
+#include "core/time.h"
+#include "ingest/transcripts/catch_up.h"
+#include "ledger/ledger.h"
+#include "pricing/price_table.h"
+
+namespace ccgauge::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void print_error(std::string_view message) { fmt::print(stderr, "ccgauge: error: {}\n", message); }
+
+void write_stdout(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  if (!text.empty() && text.back() != '\n') {
+    std::fputc('\n', stdout);
+  }
+  std::fflush(stdout);
+}
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? std::string(v) : fallback;
+}
+
+// ccgauge's own configuration directory: $CCGAUGE_CONFIG_DIR, else $XDG_CONFIG_HOME/ccgauge,
+// else ~/.config/ccgauge.
+std::string ccgauge_config_dir() {
+  std::string xdg = env_or("XDG_CONFIG_HOME", env_or("HOME", ".") + "/.config");
+  return env_or("CCGAUGE_CONFIG_DIR", xdg + "/ccgauge");
+}
+
+// Everything a report needs, caught up. Not movable: the ledger points at `prices`.
+struct Context {
+  TimeZone zone = TimeZone::utc();
+  pricing::PriceTable prices;
+  std::optional<ledger::Ledger> ledger;
+  std::vector<std::string> config_dirs;
+  ingest::CatchUpStats stats;
+};
+
+class ProgressLine {
+ public:
+  ProgressLine() : enabled_(::isatty(STDERR_FILENO) == 1), start_(Clock::now()) {}
+  ~ProgressLine() {
+    if (shown_) {
+      fmt::print(stderr, "\r\033[K");
+    }
+  }
+  void update(const ingest::CatchUpProgress& p) {
+    if (!enabled_ || Clock::now() - start_ < std::chrono::milliseconds(500)) {
+      return;
+    }
+    shown_ = true;
+    fmt::print(stderr, "\r\033[Kccgauge: reading transcripts {}/{} files, {}/{} MB", p.files_done,
+               p.files_total, p.bytes_done >> 20, p.bytes_total >> 20);
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  Clock::time_point start_;
+};
+
+void report_catch_up(const Context& ctx, bool verbose) {
+  for (const auto& problem : ctx.stats.problems) {
+    fmt::print(stderr, "ccgauge: warning: cannot read {}: {}\n", problem.path, problem.reason);
+  }
+  if (ctx.stats.malformed_lines == 0) {
+    return;
+  }
+  if (verbose) {
+    for (const auto& m : ctx.stats.malformed) {
+      fmt::print(stderr, "ccgauge: malformed line {}:{}: {}\n", m.path, m.line, m.reason);
+    }
+  }
+  fmt::print(stderr,
+             "ccgauge: skipped {} malformed line(s) in the new transcript data{}\n",
+             ctx.stats.malformed_lines,
+             verbose ? "" : " (run with --verbose, or `ccgauge doctor`, to see where)");
+}
+
+Result<std::unique_ptr<Context>> prepare(const CommonOptions& o) {
+  auto ctx = std::make_unique<Context>();
+  auto zone = TimeZone::locate(o.timezone);
+  if (!zone) {
+    return tl::unexpected(zone.error());
+  }
+  ctx->zone = *zone;
+  auto prices = pricing::PriceTable::with_overrides(ccgauge_config_dir() + "/pricing.json");
+  if (!prices) {
+    return tl::unexpected(prices.error());
+  }
+  ctx->prices = std::move(*prices);
+  auto dirs = ingest::find_config_dirs(ingest::Environment::from_process());
+  if (!dirs) {
+    return tl::unexpected(dirs.error());
+  }
+  ctx->config_dirs = std::move(*dirs);
+  std::string ledger_path = o.ledger_path.empty() ? ledger::Ledger::default_path() : o.ledger_path;
+  auto ledger = ledger::Ledger::open(ledger_path, ctx->prices);
+  if (!ledger) {
+    return tl::unexpected(ledger.error());
+  }
+  ctx->ledger.emplace(std::move(*ledger));
+  if (ctx->config_dirs.empty()) {
+    fmt::print(stderr,
+               "ccgauge: no Claude Code data found (looked in $XDG_CONFIG_HOME/claude and "
+               "~/.claude; set CLAUDE_CONFIG_DIR to point elsewhere, or try `ccgauge demo`)\n");
+    return ctx;
+  }
+  ProgressLine progress;
+  ingest::CatchUpOptions options;
+  options.config_dirs = ctx->config_dirs;
+  options.threads = o.threads;
+  options.on_progress = [&progress](const ingest::CatchUpProgress& p) { progress.update(p); };
+  auto stats = ingest::catch_up(*ctx->ledger, options);
+  if (!stats) {
+    return tl::unexpected(stats.error());
+  }
+  ctx->stats = std::move(*stats);
+  return ctx;
+}
+
+bool use_color(const CommonOptions& o) {
+  if (o.color) {
+    return *o.color;
+  }
+  if (!env_or("NO_COLOR", "").empty()) {
+    return false;
+  }
+  std::string force = env_or("FORCE_COLOR", "");
+  if (!force.empty()) {
+    return force != "0" && force != "false";
+  }
+  return ::isatty(STDOUT_FILENO) == 1;
+}
+
+int terminal_width() {
+  struct winsize ws {};
+  if (::isatty(STDOUT_FILENO) == 1 && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+      ws.ws_col > 0) {
+    return ws.ws_col;
+  }
+  std::string columns = env_or("COLUMNS", "");
+  int width = std::atoi(columns.c_str());
+  return width > 0 ? width : 120;
+}
+
+RenderOptions render_options(const CommonOptions& o, const Context& ctx, int compact_below) {
+  RenderOptions r;
+  r.color = use_color(o);
+  r.terminal_width = terminal_width();
+  r.compact = o.compact || (::isatty(STDOUT_FILENO) == 1 && r.terminal_width < compact_below);
+  r.breakdown = o.breakdown;
+  r.no_cost = o.no_cost;
+  r.zone = ctx.zone;
+  r.order = o.order == "desc" ? analytics::Order::kDesc : analytics::Order::kAsc;
+  return r;
+}
+
+analytics::CostMode cost_mode(const std::string& mode) {
+  if (mode == "calculate") {
+    return analytics::CostMode::kCalculate;
+  }
+  return mode == "display" ? analytics::CostMode::kDisplay : analytics::CostMode::kAuto;
+}
+
+// `--project P` matches the project's path, its last component, or Claude's encoded directory
+// name for it (every character that is not a letter or digit becomes '-').
+class ProjectFilter {
+ public:
+  explicit ProjectFilter(std::optional<std::string> wanted) : wanted_(std::move(wanted)) {}
+  bool keeps(const std::string& project) {
+    if (!wanted_) {
+      return true;
+    }
+    auto it = cache_.find(project);
+    if (it != cache_.end()) {
+      return it->second;
+    }
+    bool match = project == *wanted_ || basename(project) == *wanted_ || encode(project) == *wanted_;
+    cache_.emplace(project, match);
+    return match;
+  }
+
+ private:
+  static std::string basename(const std::string& path) {
+    auto slash = path.find_last_of("/\\");
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+  }
+  static std::string encode(const std::string& path) {
+    std::string out = path;
+    for (char& c : out) {
+      if (!std::isalnum(static_cast<unsigned char>(c))) {
+        c = '-';
+      }
+    }
+    return out;
+  }
+  std::optional<std::string> wanted_;
+  std::unordered_map<std::string, bool> cache_;
+};
+
+Result<std::optional<DateKey>> date_option(const std::optional<std::string>& text) {
+  if (!text) {
+    return std::optional<DateKey>();
+  }
+  auto key = parse_date_arg(*text);
+  if (!key) {
+    return tl::unexpected(key.error());
+  }
+  return std::optional<DateKey>(*key);
+}
+
+std::chrono::weekday weekday_named(const std::string& name) {
+  static const char* const kNames[] = {"sunday", "monday", "tuesday", "wednesday",
+                                       "thursday", "friday", "saturday"};
+  for (unsigned i = 0; i < 7; ++i) {
+    if (name == kNames[i]) {
+      return std::chrono::weekday(i);
+    }
+  }
+  return std::chrono::Sunday;
+}
+
+// The instants that bound the local dates [since, until], widened by a day on each side so a
+// zone change never cuts a day short; the report filters exact local dates itself.
+ledger::RequestQuery query_for(const TimeZone& zone, std::optional<DateKey> since,
+                               std::optional<DateKey> until) {
+  ledger::RequestQuery q;
+  if (since) {
+    q.from = zone.start_of_day(*since) - std::chrono::hours(24);
+  }
+  if (until) {
+    q.to = zone.start_of_day(*until) + std::chrono::hours(48);
+  }
+  return q;
+}
+
+void warn_missing_pricing(const std::vector<std::string>& models) {
+  if (models.empty()) {
+    return;
+  }
+  std::string list;
+  for (const auto& m : models) {
+    list += list.empty() ? m : ", " + m;
+  }
+  fmt::print(stderr,
+             "ccgauge: warning: no price for model(s) {}; their cost counts as $0 (add them to "
+             "{}/pricing.json)\n",
+             list, ccgauge_config_dir());
+}
+
+Instant now_instant() {
+  // CCGAUGE_NOW pins "now" for reproducible output (tests, screenshots).
+  std::string pinned = env_or("CCGAUGE_NOW", "");
+  if (!pinned.empty()) {
+    if (auto t = parse_timestamp(pinned)) {
+      return *t;
+    }
+  }
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+int run_session_detail(Context& ctx, const CommonOptions& o, const std::string& id) {
+  analytics::SessionDetail detail;
+  detail.session_id = id;
+  analytics::CostMode mode = cost_mode(o.mode);
+  std::vector<std::string> unpriced;
+  ledger::RequestQuery q;
+  q.session_id = id;
+  auto status = ctx.ledger->for_each_request(q, [&](const analytics::RequestRow& row) {
+    detail.entries.push_back(row);
+  });
+  if (!status) {
+    print_error(status.error().message);
+    return 1;
+  }
+  std::sort(detail.entries.begin(), detail.entries.end(),
+            [](const auto& a, const auto& b) { return a.instant < b.instant; });
+  for (const auto& row : detail.entries) {
+    Nanodollars cost = analytics::cost_under(row, mode);
+    detail.entry_costs.push_back(cost);
+    detail.totals.tokens += row.tokens;
+    detail.totals.cost += cost;
+    ++detail.totals.requests;
+    if (detail.project.empty()) {
+      detail.project = row.project;
+    }
+    if (!row.priced && std::find(unpriced.begin(), unpriced.end(), row.model) == unpriced.end()) {
+      unpriced.push_back(row.model);
+    }
+  }
+  warn_missing_pricing(unpriced);
+  RenderOptions r = render_options(o, ctx, 100);
+  const analytics::SessionDetail* found = detail.entries.empty() ? nullptr : &detail;
+  switch (o.format) {
+    case OutputFormat::kJson:
+      write_stdout(render_session_detail_json(found, r));
+      break;
+    case OutputFormat::kCsv:
+    case OutputFormat::kTable:
+      if (found == nullptr) {
+        fmt::print(stderr, "ccgauge: no session with id {}\n", id);
+        return 0;
+      }
+      write_stdout(render_session_detail_table(detail, r));
+      break;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_period_report(analytics::PeriodKind kind, const CommonOptions& o,
+                      const std::string& start_of_week, const std::optional<std::string>& session_id) {
+  auto since = date_option(o.since);
+  auto until = date_option(o.until);
+  if (!since || !until) {
+    print_error((!since ? since.error() : until.error()).message);
+    return 1;
+  }
+  auto ctx = prepare(o);
+  if (!ctx) {
+    print_error(ctx.error().message);
+    return 1;
+  }
+  report_catch_up(**ctx, o.verbose);
+  Context& c = **ctx;
+  if (session_id) {
+    return run_session_detail(c, o, *session_id);
+  }
+  analytics::ReportOptions ro;
+  ro.kind = kind;
+  ro.mode = cost_mode(o.mode);
+  ro.order = o.order == "desc" ? analytics::Order::kDesc : analytics::Order::kAsc;
+  ro.zone = c.zone;
+  ro.since = *since;
+  ro.until = *until;
+  ro.by_project = o.instances && kind != analytics::PeriodKind::kSession;
+  ro.start_of_week = weekday_named(start_of_week);
+  analytics::ReportBuilder builder(ro);
+  ProjectFilter filter(o.project);
+  auto status = c.ledger->for_each_request(query_for(c.zone, *since, *until),
+                                           [&](const analytics::RequestRow& row) {
+                                             if (filter.keeps(row.project)) {
+                                               builder.add(row);
+                                             }
+                                           });
+  if (!status) {
+    print_error(status.error().message);
+    return 1;
+  }
+  analytics::PeriodReport report = builder.finish();
+  warn_missing_pricing(report.missing_pricing);
+  RenderOptions r = render_options(o, c, 100);
+  switch (o.format) {
+    case OutputFormat::kJson:
+      write_stdout(render_period_json(report, r));
+      break;
+    case OutputFormat::kCsv:
+      write_stdout(render_period_csv(report, r));
+      break;
+    case OutputFormat::kTable:
+      if (report.rows.empty()) {
+        fmt::print(stderr, "No Claude Code usage found{}.\n",
+                   (o.since || o.until) ? " in that date range" : "");
+        return 0;
+      }
+      write_stdout(render_period_table(report, r));
+      break;
+  }
+  return 0;
+}
+
+int run_blocks_report(const CommonOptions& o, const BlocksCommandOptions& b) {
+  auto since = date_option(o.since);
+  auto until = date_option(o.until);
+  if (!since || !until) {
+    print_error((!since ? since.error() : until.error()).message);
+    return 1;
+  }
+  analytics::BlocksOptions bo;
+  if (b.token_limit) {
+    if (*b.token_limit == "max") {
+      bo.token_limit_max = true;
+    } else {
+      char* end = nullptr;
+      long long n = std::strtoll(b.token_limit->c_str(), &end, 10);
+      if (end == b.token_limit->c_str() || *end != '\0' || n <= 0) {
+        print_error(fmt::format("--token-limit '{}' must be a positive number or max", *b.token_limit));
+        return 1;
+      }
+      bo.token_limit = n;
+    }
+  }
+  if (b.session_length_hours <= 0) {
+    print_error("--session-length must be positive");
+    return 1;
+  }
+  auto ctx = prepare(o);
+  if (!ctx) {
+    print_error(ctx.error().message);
+    return 1;
+  }
+  report_catch_up(**ctx, o.verbose);
+  Context& c = **ctx;
+  bo.mode = cost_mode(o.mode);
+  bo.order = o.order == "desc" ? analytics::Order::kDesc : analytics::Order::kAsc;
+  bo.zone = c.zone;
+  bo.since = *since;
+  bo.until = *until;
+  bo.active_only = b.active;
+  bo.recent_only = b.recent;
+  bo.session_length_hours = b.session_length_hours;
+  bo.now = now_instant();
+  analytics::BlocksBuilder builder(bo);
+  ProjectFilter filter(o.project);
+  auto status = c.ledger->for_each_request({}, [&](const analytics::RequestRow& row) {
+    if (filter.keeps(row.project)) {
+      builder.add(row);
+    }
+  });
+  if (!status) {
+    print_error(status.error().message);
+    return 1;
+  }
+  analytics::BlocksReport report = builder.finish();
+  warn_missing_pricing(report.missing_pricing);
+  RenderOptions r = render_options(o, c, 120);
+  switch (o.format) {
+    case OutputFormat::kJson:
+      write_stdout(render_blocks_json(report, r));
+      break;
+    case OutputFormat::kCsv:
+      write_stdout(render_blocks_csv(report, r));
+      break;
+    case OutputFormat::kTable:
+      if (report.blocks.empty()) {
+        fmt::print(stderr, "{}\n", b.active ? "No active block." : "No Claude Code usage found.");
+        return 0;
+      }
+      write_stdout(render_blocks_table(report, r));
+      break;
+  }
+  return 0;
+}
+
+int run_doctor(const CommonOptions& o) {
+  auto ctx = prepare(o);
+  if (!ctx) {
+    print_error(ctx.error().message);
+    return 1;
+  }
+  Context& c = **ctx;
+  std::string out;
+  out += fmt::format("time zone        {}\n", c.zone.name());
+  out += fmt::format("ledger           {}\n", c.ledger->path());
+  if (c.config_dirs.empty()) {
+    out += "claude data      none found ($XDG_CONFIG_HOME/claude, ~/.claude; set CLAUDE_CONFIG_DIR)\n";
+  }
+  for (const auto& dir : c.config_dirs) {
+    out += fmt::format("claude data      {}/projects\n", dir);
+  }
+  out += fmt::format("transcripts      {} files; this run read {} new bytes from {} files\n",
+                     c.stats.files_seen, c.stats.bytes_read, c.stats.files_read);
+  auto stats = c.ledger->stats();
+  if (stats) {
+    out += fmt::format("requests         {} deduped requests in the ledger", stats->requests);
+    if (stats->first) {
+      out += fmt::format(" ({} .. {})", format_iso_ms(*stats->first), format_iso_ms(*stats->last));
+    }
+    out += "\n";
+    out += fmt::format("malformed lines  {}\n", stats->malformed_lines);
+  }
+  auto malformed = c.ledger->malformed_lines(200);
+  if (malformed) {
+    for (const auto& m : *malformed) {
+      out += fmt::format("  {}:{}: {}\n", m.path, m.line, m.reason);
+    }
+  }
+  for (const auto& problem : c.stats.problems) {
+    out += fmt::format("unreadable       {}: {}\n", problem.path, problem.reason);
+  }
+  // Models without a price, over the whole ledger.
+  std::vector<std::string> unpriced;
+  (void)c.ledger->for_each_request({}, [&](const analytics::RequestRow& row) {
+    if (!row.priced && std::find(unpriced.begin(), unpriced.end(), row.model) == unpriced.end()) {
+      unpriced.push_back(row.model);
+    }
+  });
+  out += fmt::format("unpriced models  {}\n", unpriced.empty() ? "none" : fmt::format("{}", fmt::join(unpriced, ", ")));
+  write_stdout(out);
+  return 0;
+}
+
+}  // namespace ccgauge::cli

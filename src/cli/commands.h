@@ -1,0 +1,47 @@
+#pragma once
+// The commands behind the command line, with their options as plain values, so they can be
+// called without CLI11.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "analytics/reports.h"
+
+namespace ccgauge::cli {
+
+enum class OutputFormat { kTable, kJson, kCsv };
+
+struct CommonOptions {
+  std::optional<std::string> since;
+  std::optional<std::string> until;
+  OutputFormat format = OutputFormat::kTable;
+  std::string mode = "auto";
+  std::string order = "asc";
+  bool breakdown = false;
+  std::string timezone;  // empty: $TZ, then the system's
+  bool instances = false;
+  std::optional<std::string> project;
+  bool compact = false;
+  bool no_cost = false;
+  std::optional<bool> color;  // --color / --no-color; unset: NO_COLOR, FORCE_COLOR, isatty
+  std::string ledger_path;    // empty: the default
+  bool verbose = false;
+  int threads = 0;
+};
+
+struct BlocksCommandOptions {
+  bool active = false;
+  bool recent = false;
+  std::optional<std::string> token_limit;  // a number or "max"
+  double session_length_hours = 5.0;
+};
+
+int run_period_report(analytics::PeriodKind kind, const CommonOptions& common,
+                      const std::string& start_of_week, const std::optional<std::string>& session_id);
+int run_blocks_report(const CommonOptions& common, const BlocksCommandOptions& blocks);
+int run_doctor(const CommonOptions& common);
+// size: "20MiB", "1GiB", "500KB" or a byte count.
+int run_demo(const std::string& dir, const std::string& size, std::uint64_t seed);
+
+}  // namespace ccgauge::cli

@@ -1,0 +1,239 @@
+#include "core/time.h"
+
+#include <cstdlib>
+
+#include <date/date.h>
+#include <date/tz.h>
+#include <fmt/format.h>
+
+namespace ccgauge {
+namespace {
+
+using std::chrono::days;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Reads `count` digits at s[pos]; -1 when any is not a digit or the text is too short.
+int read_digits(std::string_view s, std::size_t pos, int count) {
+  if (pos + static_cast<std::size_t>(count) > s.size()) {
+    return -1;
+  }
+  int value = 0;
+  for (int i = 0; i < count; ++i) {
+    char c = s[pos + static_cast<std::size_t>(i)];
+    if (!is_digit(c)) {
+      return -1;
+    }
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
+std::optional<Instant> parse_timestamp(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SS is 19 characters.
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      s[13] != ':' || s[16] != ':') {
+    return std::nullopt;
+  }
+  int year = read_digits(s, 0, 4);
+  int month = read_digits(s, 5, 2);
+  int day = read_digits(s, 8, 2);
+  int hour = read_digits(s, 11, 2);
+  int minute = read_digits(s, 14, 2);
+  int second = read_digits(s, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 ||
+      minute > 59 || second < 0 || second > 60) {
+    return std::nullopt;
+  }
+  std::chrono::year_month_day ymd{std::chrono::year(year),
+                                  std::chrono::month(static_cast<unsigned>(month)),
+                                  std::chrono::day(static_cast<unsigned>(day))};
+  if (!ymd.ok()) {
+    return std::nullopt;
+  }
+  std::size_t pos = 19;
+  int millis = 0;
+  if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && is_digit(s[pos])) {
+      if (digits < 3) {
+        millis = millis * 10 + (s[pos] - '0');
+      }
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) {
+      return std::nullopt;
+    }
+    for (; digits < 3; ++digits) {
+      millis *= 10;
+    }
+  }
+  seconds offset{0};
+  if (pos < s.size()) {
+    char c = s[pos];
+    if (c == 'Z' || c == 'z') {
+      ++pos;
+    } else if (c == '+' || c == '-') {
+      int oh = read_digits(s, pos + 1, 2);
+      std::size_t mpos = pos + 3;
+      if (mpos < s.size() && s[mpos] == ':') {
+        ++mpos;
+      }
+      int om = read_digits(s, mpos, 2);
+      if (oh < 0 || om < 0 || oh > 23 || om > 59) {
+        return std::nullopt;
+      }
+      offset = seconds(oh * 3600 + om * 60);
+      if (c == '-') {
+        offset = -offset;
+      }
+      pos = mpos + 2;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (pos != s.size()) {
+    return std::nullopt;
+  }
+  auto t = std::chrono::sys_days(ymd) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
+           seconds(second) + milliseconds(millis);
+  return std::chrono::time_point_cast<milliseconds>(t - offset);
+}
+
+std::string format_iso_ms(Instant t) {
+  auto day_point = std::chrono::floor<days>(t);
+  std::chrono::year_month_day ymd{day_point};
+  std::chrono::hh_mm_ss<milliseconds> tod{t - day_point};
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z", int(ymd.year()),
+                     unsigned(ymd.month()), unsigned(ymd.day()), tod.hours().count(),
+                     tod.minutes().count(), tod.seconds().count(), tod.subseconds().count());
+}
+
+DateKey date_key(std::chrono::year_month_day ymd) {
+  return int(ymd.year()) * 10000 + static_cast<int>(unsigned(ymd.month())) * 100 +
+         static_cast<int>(unsigned(ymd.day()));
+}
+
+std::chrono::year_month_day ymd_of(DateKey key) {
+  return std::chrono::year_month_day{std::chrono::year(key / 10000),
+                                     std::chrono::month(static_cast<unsigned>(key / 100 % 100)),
+                                     std::chrono::day(static_cast<unsigned>(key % 100))};
+}
+
+std::string format_date(DateKey key) {
+  return fmt::format("{:04d}-{:02d}-{:02d}", key / 10000, key / 100 % 100, key % 100);
+}
+
+Result<DateKey> parse_date_arg(std::string_view text) {
+  std::string digits;
+  if (text.size() == 8) {
+    digits = std::string(text);
+  } else if (text.size() == 10 && text[4] == '-' && text[7] == '-') {
+    digits = std::string(text.substr(0, 4)) + std::string(text.substr(5, 2)) +
+             std::string(text.substr(8, 2));
+  } else {
+    return fail(Errc::kInvalidInput,
+                fmt::format("invalid date '{}': expected YYYYMMDD or YYYY-MM-DD", text));
+  }
+  int y = read_digits(digits, 0, 4);
+  int m = read_digits(digits, 4, 2);
+  int d = read_digits(digits, 6, 2);
+  if (y < 0 || m < 0 || d < 0) {
+    return fail(Errc::kInvalidInput,
+                fmt::format("invalid date '{}': expected YYYYMMDD or YYYY-MM-DD", text));
+  }
+  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(unsigned(m)),
+                                  std::chrono::day(unsigned(d))};
+  if (!ymd.ok()) {
+    return fail(Errc::kInvalidInput, fmt::format("invalid date '{}': no such day", text));
+  }
+  return date_key(ymd);
+}
+
+TimeZone TimeZone::utc() {
+  TimeZone tz;
+  tz.name_ = "UTC";
+  return tz;
+}
+
+Result<TimeZone> TimeZone::locate(std::string_view name) {
+  std::string wanted(name);
+  if (wanted.empty() || wanted == "local") {
+    const char* env = std::getenv("TZ");
+    if (env != nullptr && *env != '\0') {
+      wanted = env[0] == ':' ? std::string(env + 1) : std::string(env);
+    } else {
+      try {
+        const date::time_zone* zone = date::current_zone();
+        TimeZone tz;
+        tz.name_ = std::string(zone->name());
+        tz.zone_ = zone;
+        return tz;
+      } catch (const std::exception&) {
+        return utc();
+      }
+    }
+  }
+  if (wanted == "UTC" || wanted == "Etc/UTC" || wanted == "Z") {
+    return utc();
+  }
+  try {
+    const date::time_zone* zone = date::locate_zone(wanted);
+    TimeZone tz;
+    tz.name_ = wanted;
+    tz.zone_ = zone;
+    return tz;
+  } catch (const std::exception&) {
+    return fail(Errc::kInvalidInput,
+                fmt::format("unknown time zone '{}': use an IANA name such as "
+                            "America/New_York, or UTC",
+                            wanted));
+  }
+}
+
+std::chrono::seconds TimeZone::offset_at(Instant t) const {
+  if (zone_ == nullptr) {
+    return seconds(0);
+  }
+  std::int64_t s = std::chrono::floor<seconds>(t).time_since_epoch().count();
+  if (s >= cached_begin_s_ && s < cached_end_s_) {
+    return cached_offset_;
+  }
+  const auto* zone = static_cast<const date::time_zone*>(zone_);
+  date::sys_info info = zone->get_info(std::chrono::floor<seconds>(t));
+  cached_begin_s_ = info.begin.time_since_epoch().count();
+  cached_end_s_ = info.end.time_since_epoch().count();
+  cached_offset_ = info.offset;
+  return info.offset;
+}
+
+DateKey TimeZone::local_date(Instant t) const {
+  auto local = t + offset_at(t);
+  return date_key(std::chrono::year_month_day{std::chrono::floor<days>(local)});
+}
+
+int TimeZone::local_hour(Instant t) const {
+  auto local = t + offset_at(t);
+  auto since_midnight = local - std::chrono::floor<days>(local);
+  return static_cast<int>(std::chrono::floor<std::chrono::hours>(since_midnight).count());
+}
+
+Instant TimeZone::start_of_day(DateKey date) const {
+  auto local_midnight = std::chrono::sys_days(ymd_of(date));
+  if (zone_ == nullptr) {
+    return Instant(local_midnight.time_since_epoch());
+  }
+  const auto* zone = static_cast<const date::time_zone*>(zone_);
+  date::local_seconds ls{local_midnight.time_since_epoch()};
+  // A midnight that does not exist (DST gap) starts at the first instant after it.
+  auto sys = zone->to_sys(ls, date::choose::earliest);
+  return std::chrono::time_point_cast<milliseconds>(sys);
+}
+
+}  // namespace ccgauge

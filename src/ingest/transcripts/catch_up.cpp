@@ -1,0 +1,412 @@
+#include "ingest/transcripts/catch_up.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "ingest/transcripts/line_parser.h"
+
+namespace ccgauge::ingest {
+namespace {
+
+constexpr std::size_t kInitialBuffer = 4 << 20;       // bytes read at once
+constexpr std::size_t kRecordsPerCommit = 20'000;
+constexpr std::int64_t kMalformedKeptPerFile = 100;   // rows stored per file, the rest counted
+constexpr std::size_t kQueueCapacity = 16;
+constexpr std::int64_t kInlineBytes = 8 << 20;        // below this, no worker threads
+
+// One file to read, from where.
+struct Work {
+  const TranscriptFile* file = nullptr;
+  ledger::Cursor cursor;  // offset/lines to start from; project if known
+  bool reset = false;
+};
+
+// What a worker hands the committing thread: one region of one file, complete lines only.
+struct ChunkResult {
+  std::vector<ledger::SourcedRecord> records;
+  std::vector<ledger::MalformedLine> malformed;
+  std::vector<ledger::LimitSample> limits;
+  ledger::Cursor cursor;  // after this region
+  std::int64_t bytes = 0;
+  std::int64_t lines = 0;
+  std::int64_t usage_lines = 0;
+  std::int64_t malformed_count = 0;
+  bool last_of_file = false;
+  std::optional<DiscoveryProblem> problem;
+};
+
+// A bounded multi-producer, single-consumer queue.
+class ChunkQueue {
+ public:
+  void push(ChunkResult&& r) {
+    std::unique_lock lock(mutex_);
+    not_full_.wait(lock, [&] { return items_.size() < kQueueCapacity; });
+    items_.push_back(std::move(r));
+    not_empty_.notify_one();
+  }
+  // Waits up to `timeout`; nullopt when nothing came.
+  std::optional<ChunkResult> pop(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    if (!not_empty_.wait_for(lock, timeout, [&] { return !items_.empty(); })) {
+      return std::nullopt;
+    }
+    ChunkResult r = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return r;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable not_full_;
+  std::condition_variable not_empty_;
+  std::deque<ChunkResult> items_;  // Guarded by mutex_.
+};
+
+std::int64_t mtime_ns_of(const struct stat& st) {
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+// Reads one file from its cursor and emits ChunkResults through `emit`.
+class FileReader {
+ public:
+  explicit FileReader(LineParser& parser) : parser_(parser) {}
+
+  template <class Emit>
+  void read(const Work& work, std::vector<char>& buffer, Emit&& emit) {
+    const TranscriptFile& file = *work.file;
+    ledger::Cursor cursor = work.cursor;
+    int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      ChunkResult r;
+      r.problem = DiscoveryProblem{file.path, fmt::format("cannot open: {}", std::strerror(errno))};
+      r.last_of_file = true;
+      emit(std::move(r));
+      return;
+    }
+    struct stat st {};
+    ::fstat(fd, &st);
+    cursor.device = static_cast<std::uint64_t>(st.st_dev);
+    cursor.inode = static_cast<std::uint64_t>(st.st_ino);
+    if (static_cast<std::int64_t>(st.st_size) < cursor.offset) {
+      cursor.offset = 0;  // truncated since the walk
+      cursor.lines = 0;
+    }
+    read_from(fd, file, cursor, buffer, emit);
+    ::close(fd);
+  }
+
+ private:
+  template <class Emit>
+  void read_from(int fd, const TranscriptFile& file, ledger::Cursor& cursor,
+                 std::vector<char>& buffer, Emit&& emit) {
+    std::size_t capacity = buffer.size() - kLinePadding;
+    std::size_t carry = 0;  // bytes at buffer[0] that belong to a line not yet complete
+    std::int64_t base = cursor.offset;
+    std::int64_t malformed_kept = 0;
+    for (;;) {
+      if (carry == capacity) {
+        // One line is longer than the buffer: grow it and keep reading.
+        buffer.resize(capacity * 2 + kLinePadding);
+        capacity *= 2;
+      }
+      ssize_t n = ::pread(fd, buffer.data() + carry, capacity - carry,
+                          static_cast<off_t>(base + static_cast<std::int64_t>(carry)));
+      if (n < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        ChunkResult r;
+        r.problem = DiscoveryProblem{file.path, fmt::format("read failed: {}", std::strerror(errno))};
+        r.cursor = cursor;
+        r.last_of_file = true;
+        emit(std::move(r));
+        return;
+      }
+      std::size_t total = carry + static_cast<std::size_t>(n);
+      const char* data = buffer.data();
+      const void* last_nl = total ? ::memrchr(data, '\n', total) : nullptr;
+      bool eof = n == 0;
+      if (last_nl == nullptr) {
+        carry = total;
+        if (eof) {
+          break;  // Only a partial line remains: it waits for its newline.
+        }
+        continue;
+      }
+      std::size_t complete = static_cast<std::size_t>(static_cast<const char*>(last_nl) - data) + 1;
+      ChunkResult r;
+      scan_lines(std::string_view(data, complete), file, cursor, malformed_kept, r);
+      cursor.offset = base + static_cast<std::int64_t>(complete);
+      r.bytes = static_cast<std::int64_t>(complete);
+      base = cursor.offset;
+      carry = total - complete;
+      std::memmove(buffer.data(), data + complete, carry);
+      r.cursor = cursor;
+      emit(std::move(r));
+      if (eof) {
+        break;
+      }
+    }
+    struct stat st {};
+    ::fstat(fd, &st);
+    ChunkResult last;
+    cursor.size = static_cast<std::int64_t>(st.st_size);
+    cursor.mtime_ns = mtime_ns_of(st);
+    last.cursor = cursor;
+    last.last_of_file = true;
+    emit(std::move(last));
+  }
+
+  // Parses the complete lines in `region` (which ends with a newline).
+  void scan_lines(std::string_view region, const TranscriptFile& file, ledger::Cursor& cursor,
+                  std::int64_t& malformed_kept, ChunkResult& r) {
+    constexpr std::string_view kNeedle = "\"usage\"";
+    const char* const begin = region.data();
+    const char* const end = begin + region.size();
+    const char* pos = begin;
+    std::int64_t line_no = cursor.lines;  // lines before `pos`
+    while (pos < end) {
+      const char* hit = static_cast<const char*>(
+          ::memmem(pos, static_cast<std::size_t>(end - pos), kNeedle.data(), kNeedle.size()));
+      if (hit == nullptr) {
+        line_no += count_newlines(pos, end);
+        break;
+      }
+      const char* line_start = static_cast<const char*>(
+          ::memrchr(pos, '\n', static_cast<std::size_t>(hit - pos)));
+      line_start = line_start == nullptr ? pos : line_start + 1;
+      line_no += count_newlines(pos, line_start);
+      const char* line_end = static_cast<const char*>(
+          std::memchr(hit, '\n', static_cast<std::size_t>(end - hit)));
+      ++line_no;
+      ++r.usage_lines;
+      handle_line(std::string_view(line_start, static_cast<std::size_t>(line_end - line_start)),
+                  line_no, file, cursor, malformed_kept, r);
+      pos = line_end + 1;
+    }
+    r.lines = line_no - cursor.lines;
+    cursor.lines = line_no;
+  }
+
+  static std::int64_t count_newlines(const char* from, const char* to) {
+    std::int64_t count = 0;
+    while (from < to) {
+      const void* nl = std::memchr(from, '\n', static_cast<std::size_t>(to - from));
+      if (nl == nullptr) {
+        break;
+      }
+      ++count;
+      from = static_cast<const char*>(nl) + 1;
+    }
+    return count;
+  }
+
+  void handle_line(std::string_view line, std::int64_t line_no, const TranscriptFile& file,
+                   ledger::Cursor& cursor, std::int64_t& malformed_kept, ChunkResult& r) {
+    parser_.parse(line, parsed_);
+    if (cursor.project.empty() && !parsed_.cwd.empty()) {
+      cursor.project = parsed_.cwd;
+    }
+    switch (parsed_.kind) {
+      case LineKind::kNoUsage:
+        return;
+      case LineKind::kMalformed:
+        ++r.malformed_count;
+        if (malformed_kept++ < kMalformedKeptPerFile) {
+          r.malformed.push_back({file.path, line_no, parsed_.error});
+        }
+        return;
+      case LineKind::kSynthetic:
+        if (parsed_.limit_reset_epoch_s) {
+          r.limits.push_back({parsed_.record.instant, "transcript", "five_hour", std::nullopt,
+                              parsed_.limit_reset_epoch_s,
+                              parsed_.record.session_id.empty() ? file.path_session
+                                                                : parsed_.record.session_id});
+        }
+        return;
+      case LineKind::kUsage: {
+        ledger::SourcedRecord sr;
+        sr.record = parsed_.record;
+        if (sr.record.session_id.empty()) {
+          sr.record.session_id = file.path_session;
+        }
+        sr.record.project = cursor.project.empty() ? file.project_dir : cursor.project;
+        if (file.subagent) {
+          sr.record.agent = Agent::kSubagent;
+        }
+        r.records.push_back(std::move(sr));
+        return;
+      }
+    }
+  }
+
+  LineParser& parser_;
+  ParsedLine parsed_;
+};
+
+// Decides which files need reading and from where.
+std::vector<Work> plan(const std::vector<TranscriptFile>& files,
+                       const std::unordered_map<std::string, ledger::Cursor>& cursors) {
+  std::vector<Work> work;
+  for (const TranscriptFile& f : files) {
+    Work w;
+    w.file = &f;
+    auto it = cursors.find(f.path);
+    if (it == cursors.end()) {
+      w.cursor.path = f.path;
+      work.push_back(std::move(w));
+      continue;
+    }
+    const ledger::Cursor& c = it->second;
+    bool same_file = c.device == f.device && c.inode == f.inode;
+    if (same_file && c.size == f.size && c.mtime_ns == f.mtime_ns) {
+      continue;  // Unchanged since it was read.
+    }
+    w.cursor = c;
+    // Replaced (new inode), truncated, or rewritten in place at the same size: read it all
+    // again; the dedupe keys make that safe.
+    if (!same_file || f.size < c.offset || f.size == c.size) {
+      w.cursor.offset = 0;
+      w.cursor.lines = 0;
+      w.reset = true;
+    }
+    work.push_back(std::move(w));
+  }
+  // Largest first, so two workers finish together.
+  std::sort(work.begin(), work.end(), [](const Work& a, const Work& b) {
+    return a.file->size - a.cursor.offset > b.file->size - b.cursor.offset;
+  });
+  return work;
+}
+
+}  // namespace
+
+Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& options) {
+  CatchUpStats stats;
+  std::vector<TranscriptFile> files =
+      list_transcripts(options.config_dirs, stats.problems, options.only_project);
+  stats.files_seen = static_cast<std::int64_t>(files.size());
+  auto cursors = ledger.load_cursors();
+  if (!cursors) {
+    return tl::unexpected(cursors.error());
+  }
+  std::vector<Work> work = plan(files, *cursors);
+  cursors->clear();
+  if (work.empty()) {
+    return stats;
+  }
+  CatchUpProgress progress;
+  progress.files_total = static_cast<std::int64_t>(work.size());
+  for (const Work& w : work) {
+    progress.bytes_total += w.file->size - w.cursor.offset;
+    stats.files_reset += w.reset ? 1 : 0;
+  }
+
+  ledger::IngestBatch batch;
+  Status commit_status;
+  auto absorb = [&](ChunkResult&& r) {
+    if (r.problem) {
+      stats.problems.push_back(std::move(*r.problem));
+    }
+    stats.bytes_read += r.bytes;
+    stats.lines_read += r.lines;
+    stats.usage_lines += r.usage_lines;
+    stats.malformed_lines += r.malformed_count;
+    progress.bytes_done += r.bytes;
+    for (auto& m : r.malformed) {
+      if (stats.malformed.size() < 1000) {
+        stats.malformed.push_back(m);
+      }
+      batch.malformed.push_back(std::move(m));
+    }
+    std::move(r.records.begin(), r.records.end(), std::back_inserter(batch.records));
+    std::move(r.limits.begin(), r.limits.end(), std::back_inserter(batch.limit_samples));
+    if (!r.cursor.path.empty()) {
+      batch.cursors.push_back(std::move(r.cursor));
+    }
+    if (r.last_of_file) {
+      ++progress.files_done;
+      stats.files_read += r.bytes > 0 ? 1 : 0;
+    }
+    if (batch.records.size() >= kRecordsPerCommit && commit_status) {
+      commit_status = ledger.commit(batch);
+      batch = {};
+    }
+  };
+
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads = std::min<int>(threads, static_cast<int>(work.size()));
+  if (progress.bytes_total < kInlineBytes) {
+    threads = 0;
+  }
+
+  if (threads == 0) {
+    LineParser parser;
+    FileReader reader(parser);
+    std::vector<char> buffer(kInitialBuffer + kLinePadding);
+    for (const Work& w : work) {
+      reader.read(w, buffer, absorb);
+    }
+  } else {
+    ChunkQueue queue;
+    std::atomic<std::size_t> next{0};
+    std::atomic<int> running{threads};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&] {
+        LineParser parser;
+        FileReader reader(parser);
+        std::vector<char> buffer(kInitialBuffer + kLinePadding);
+        for (std::size_t i = next++; i < work.size(); i = next++) {
+          reader.read(work[i], buffer, [&](ChunkResult&& r) { queue.push(std::move(r)); });
+        }
+        --running;
+      });
+    }
+    auto last_report = std::chrono::steady_clock::now();
+    for (;;) {
+      auto item = queue.pop(std::chrono::milliseconds(50));
+      if (item) {
+        absorb(std::move(*item));
+      } else if (running.load() == 0) {
+        // Workers are done; drain what they left.
+        while (auto rest = queue.pop(std::chrono::milliseconds(0))) {
+          absorb(std::move(*rest));
+        }
+        break;
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (options.on_progress && now - last_report > std::chrono::milliseconds(100)) {
+        options.on_progress(progress);
+        last_report = now;
+      }
+    }
+    for (auto& t : pool) {
+      t.join();
+    }
+  }
+  if (commit_status) {
+    commit_status = ledger.commit(batch);
+  }
+  if (!commit_status) {
+    return tl::unexpected(commit_status.error());
+  }
+  return stats;
+}
+
+}  // namespace ccgauge::ingest

@@ -1,0 +1,213 @@
+#include "ingest/transcripts/discovery.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace ccgauge::ingest {
+namespace {
+
+std::string trim(std::string s) {
+  auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+std::string expand_home(const std::string& path, const std::string& home) {
+  if (path == "~") {
+    return home;
+  }
+  if (path.rfind("~/", 0) == 0) {
+    return home + path.substr(1);
+  }
+  return path;
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string strip_trailing_slashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') {
+    path.pop_back();
+  }
+  return path;
+}
+
+std::string basename_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string dirname_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    return ".";
+  }
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+void add_if_valid(std::vector<std::string>& dirs, std::string dir) {
+  dir = strip_trailing_slashes(std::move(dir));
+  if (basename_of(dir) == "projects" && is_directory(dir) && !is_directory(dir + "/projects")) {
+    dir = dirname_of(dir);
+  }
+  if (!is_directory(dir + "/projects")) {
+    return;
+  }
+  if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
+    dirs.push_back(std::move(dir));
+  }
+}
+
+struct Walker {
+  std::vector<TranscriptFile>& out;
+  std::vector<DiscoveryProblem>& problems;
+  // Directories on the current path (device, inode): a link back to one of them is a loop.
+  std::set<std::pair<std::uint64_t, std::uint64_t>> visited;
+
+  // `rel` holds the components below projects/ that lead to `dir`.
+  void walk(const std::string& dir, std::vector<std::string>& rel) {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+      problems.push_back({dir, std::strerror(errno)});
+      return;
+    }
+    int dfd = ::dirfd(d);
+    while (struct dirent* entry = ::readdir(d)) {
+      const char* name = entry->d_name;
+      if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) {
+        continue;
+      }
+      struct stat st {};
+      // fstatat without AT_SYMLINK_NOFOLLOW follows links: a linked file or directory is
+      // treated as what it points to.
+      if (::fstatat(dfd, name, &st, 0) != 0) {
+        if (entry->d_type == DT_LNK) {
+          continue;  // A dangling link is not a transcript.
+        }
+        problems.push_back({dir + "/" + name, std::strerror(errno)});
+        continue;
+      }
+      std::string path = dir + "/" + name;
+      if (S_ISDIR(st.st_mode)) {
+        auto id = std::make_pair(static_cast<std::uint64_t>(st.st_dev),
+                                 static_cast<std::uint64_t>(st.st_ino));
+        if (!visited.insert(id).second) {
+          continue;  // A loop, or a directory reached twice through links.
+        }
+        rel.emplace_back(name);
+        walk(path, rel);
+        rel.pop_back();
+        visited.erase(id);
+        continue;
+      }
+      std::size_t len = std::strlen(name);
+      if (!S_ISREG(st.st_mode) || len < 6 || std::strcmp(name + len - 6, ".jsonl") != 0) {
+        continue;
+      }
+      if (rel.empty()) {
+        continue;  // A file directly in projects/ belongs to no project.
+      }
+      TranscriptFile file;
+      file.path = std::move(path);
+      file.project_dir = rel[0];
+      std::string stem(name, len - 6);
+      bool in_subagents = std::find(rel.begin(), rel.end(), "subagents") != rel.end();
+      file.subagent = in_subagents || stem.rfind("agent-", 0) == 0;
+      file.path_session = (in_subagents && rel.size() >= 2) ? rel[1] : stem;
+      file.device = static_cast<std::uint64_t>(st.st_dev);
+      file.inode = static_cast<std::uint64_t>(st.st_ino);
+      file.size = static_cast<std::int64_t>(st.st_size);
+      file.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                      st.st_mtim.tv_nsec;
+      out.push_back(std::move(file));
+    }
+    ::closedir(d);
+  }
+};
+
+}  // namespace
+
+Environment Environment::from_process() {
+  auto get = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v != nullptr ? v : "");
+  };
+  return Environment{get("CLAUDE_CONFIG_DIR"), get("XDG_CONFIG_HOME"), get("HOME")};
+}
+
+Result<std::vector<std::string>> find_config_dirs(const Environment& env) {
+  std::vector<std::string> dirs;
+  if (!trim(env.claude_config_dir).empty()) {
+    std::string list = env.claude_config_dir;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      std::size_t comma = list.find(',', start);
+      std::string item = trim(list.substr(start, comma == std::string::npos ? std::string::npos
+                                                                            : comma - start));
+      if (!item.empty()) {
+        add_if_valid(dirs, expand_home(item, env.home));
+      }
+      if (comma == std::string::npos) {
+        break;
+      }
+      start = comma + 1;
+    }
+    if (dirs.empty()) {
+      return fail(Errc::kNotFound,
+                  fmt::format("No valid Claude data directories found in CLAUDE_CONFIG_DIR. "
+                              "Expected each path to be a Claude config directory containing "
+                              "'projects/', or the 'projects/' directory itself: {}",
+                              env.claude_config_dir));
+    }
+    return dirs;
+  }
+  std::string xdg = !env.xdg_config_home.empty() ? env.xdg_config_home : env.home + "/.config";
+  add_if_valid(dirs, xdg + "/claude");
+  add_if_valid(dirs, env.home + "/.claude");
+  return dirs;
+}
+
+std::vector<TranscriptFile> list_transcripts(const std::vector<std::string>& config_dirs,
+                                             std::vector<DiscoveryProblem>& problems,
+                                             const std::string& only_project) {
+  std::vector<TranscriptFile> files;
+  Walker walker{files, problems, {}};
+  for (const std::string& root : config_dirs) {
+    std::string projects = root + "/projects";
+    std::vector<std::string> rel;
+    if (!only_project.empty()) {
+      std::string dir = projects + "/" + only_project;
+      if (only_project.find('/') == std::string::npos && is_directory(dir)) {
+        rel.push_back(only_project);
+        walker.walk(dir, rel);
+      }
+      continue;
+    }
+    walker.walk(projects, rel);
+  }
+  std::sort(files.begin(), files.end(),
+            [](const TranscriptFile& a, const TranscriptFile& b) { return a.path < b.path; });
+  // The same file reached through two config dirs or a link counts once.
+  std::set<std::pair<std::uint64_t, std::uint64_t>> seen;
+  std::erase_if(files, [&](const TranscriptFile& f) {
+    return !seen.insert({f.device, f.inode}).second;
+  });
+  return files;
+}
+
+}  // namespace ccgauge::ingest

@@ -1,0 +1,440 @@
+#include "ingest/transcripts/line_parser.h"
+
+#include <cmath>
+#include <cstring>
+
+#include <simdjson.h>
+
+#include "core/time.h"
+
+namespace ccgauge::ingest {
+namespace {
+
+namespace od = simdjson::ondemand;
+using simdjson::error_code;
+
+// The key of a field as written (keys we look for contain no escapes).
+std::string_view raw_key(od::field& field) {
+  const char* start = field.key().raw();
+  const char* end = start;
+  while (*end != '"') {
+    ++end;
+  }
+  return {start, static_cast<std::size_t>(end - start)};
+}
+
+bool is_null(od::value& v) {
+  od::json_type type;
+  return v.type().get(type) == simdjson::SUCCESS && type == od::json_type::null;
+}
+
+// A token count: an integer, a float with an integral value, or a numeric string. Null is 0.
+// Anything else, or a negative number, is an error.
+error_code read_count(od::value v, std::int64_t& out) {
+  od::json_type type;
+  if (auto e = v.type().get(type)) {
+    return e;
+  }
+  switch (type) {
+    case od::json_type::null:
+      out = 0;
+      return simdjson::SUCCESS;
+    case od::json_type::number: {
+      std::int64_t n;
+      if (v.get_int64().get(n) == simdjson::SUCCESS) {
+        out = n;
+      } else {
+        double d;
+        if (auto e = v.get_double().get(d)) {
+          return e;
+        }
+        if (!std::isfinite(d) || d > 9e18) {
+          return simdjson::NUMBER_ERROR;
+        }
+        out = std::llround(d);
+      }
+      return out < 0 ? simdjson::NUMBER_ERROR : simdjson::SUCCESS;
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      if (auto e = v.get_string().get(s)) {
+        return e;
+      }
+      std::int64_t n = 0;
+      if (s.empty() || s.size() > 18) {
+        return simdjson::NUMBER_ERROR;
+      }
+      for (char c : s) {
+        if (c < '0' || c > '9') {
+          return simdjson::NUMBER_ERROR;
+        }
+        n = n * 10 + (c - '0');
+      }
+      out = n;
+      return simdjson::SUCCESS;
+    }
+    default:
+      return simdjson::INCORRECT_TYPE;
+  }
+}
+
+// Strings: null reads as empty.
+error_code read_string(od::value v, std::string& out) {
+  if (is_null(v)) {
+    out.clear();
+    return simdjson::SUCCESS;
+  }
+  std::string_view s;
+  if (auto e = v.get_string().get(s)) {
+    return e;
+  }
+  out.assign(s);
+  return simdjson::SUCCESS;
+}
+
+error_code read_bool(od::value v, bool& out) {
+  if (is_null(v)) {
+    out = false;
+    return simdjson::SUCCESS;
+  }
+  return v.get_bool().get(out);
+}
+
+// What one envelope (a line, or the entry nested in a progress line) says.
+struct Envelope {
+  std::string timestamp;
+  std::string session_id;
+  std::string request_id;
+  std::string cwd;
+  std::string model;
+  std::string message_id;
+  std::string speed;
+  bool sidechain = false;
+  bool api_error = false;
+  bool has_usage = false;
+  std::optional<double> cost_usd;
+  TokenCounts tokens;
+  bool has_cache_breakdown = false;
+  std::int64_t cache_creation_total = 0;
+};
+
+error_code parse_usage(od::object usage, Envelope& env) {
+  env.has_usage = true;
+  for (auto field_result : usage) {
+    od::field field;
+    if (auto e = std::move(field_result).get(field)) {
+      return e;
+    }
+    std::string_view key = raw_key(field);
+    od::value v = field.value();
+    error_code e = simdjson::SUCCESS;
+    if (key == "input_tokens") {
+      e = read_count(v, env.tokens.input);
+    } else if (key == "output_tokens") {
+      e = read_count(v, env.tokens.output);
+    } else if (key == "cache_creation_input_tokens") {
+      e = read_count(v, env.cache_creation_total);
+    } else if (key == "cache_read_input_tokens") {
+      e = read_count(v, env.tokens.cache_read);
+    } else if (key == "cache_creation") {
+      if (is_null(v)) {
+        continue;
+      }
+      od::object cc;
+      if ((e = v.get_object().get(cc))) {
+        return e;
+      }
+      env.has_cache_breakdown = true;
+      for (auto cc_field_result : cc) {
+        od::field cc_field;
+        if ((e = std::move(cc_field_result).get(cc_field))) {
+          return e;
+        }
+        std::string_view cc_key = raw_key(cc_field);
+        if (cc_key == "ephemeral_5m_input_tokens") {
+          e = read_count(cc_field.value(), env.tokens.cache_write_5m);
+        } else if (cc_key == "ephemeral_1h_input_tokens") {
+          e = read_count(cc_field.value(), env.tokens.cache_write_1h);
+        }
+        if (e) {
+          return e;
+        }
+      }
+    } else if (key == "server_tool_use") {
+      if (is_null(v)) {
+        continue;
+      }
+      od::object stu;
+      if ((e = v.get_object().get(stu))) {
+        return e;
+      }
+      for (auto stu_field_result : stu) {
+        od::field stu_field;
+        if ((e = std::move(stu_field_result).get(stu_field))) {
+          return e;
+        }
+        std::string_view stu_key = raw_key(stu_field);
+        if (stu_key == "web_search_requests") {
+          e = read_count(stu_field.value(), env.tokens.web_search_requests);
+        } else if (stu_key == "web_fetch_requests") {
+          e = read_count(stu_field.value(), env.tokens.web_fetch_requests);
+        }
+        if (e) {
+          return e;
+        }
+      }
+    } else if (key == "speed") {
+      e = read_string(v, env.speed);
+    }
+    if (e) {
+      return e;
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+error_code parse_message(od::object message, Envelope& env) {
+  for (auto field_result : message) {
+    od::field field;
+    if (auto e = std::move(field_result).get(field)) {
+      return e;
+    }
+    std::string_view key = raw_key(field);
+    od::value v = field.value();
+    error_code e = simdjson::SUCCESS;
+    if (key == "model") {
+      e = read_string(v, env.model);
+    } else if (key == "id") {
+      e = read_string(v, env.message_id);
+    } else if (key == "usage") {
+      if (is_null(v)) {
+        continue;
+      }
+      od::object usage;
+      if ((e = v.get_object().get(usage))) {
+        return e;
+      }
+      e = parse_usage(usage, env);
+    }
+    if (e) {
+      return e;
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+error_code parse_envelope(od::object obj, Envelope& env, Envelope* nested, int depth);
+
+// `data` of a progress line: Claude Code 2.x reports a running subagent's API message as
+// data.message (an envelope of its own).
+error_code parse_progress_data(od::object data, Envelope& nested) {
+  for (auto field_result : data) {
+    od::field field;
+    if (auto e = std::move(field_result).get(field)) {
+      return e;
+    }
+    if (raw_key(field) != "message") {
+      continue;
+    }
+    od::value v = field.value();
+    if (is_null(v)) {
+      continue;
+    }
+    od::object inner;
+    if (auto e = v.get_object().get(inner)) {
+      // data.message may be a string in other progress kinds: not ours.
+      return e == simdjson::INCORRECT_TYPE ? simdjson::SUCCESS : e;
+    }
+    return parse_envelope(inner, nested, nullptr, 1);
+  }
+  return simdjson::SUCCESS;
+}
+
+error_code parse_envelope(od::object obj, Envelope& env, Envelope* nested, int depth) {
+  for (auto field_result : obj) {
+    od::field field;
+    if (auto e = std::move(field_result).get(field)) {
+      return e;
+    }
+    std::string_view key = raw_key(field);
+    od::value v = field.value();
+    error_code e = simdjson::SUCCESS;
+    if (key == "message") {
+      if (is_null(v)) {
+        continue;
+      }
+      od::object message;
+      e = v.get_object().get(message);
+      if (e == simdjson::INCORRECT_TYPE) {
+        continue;  // a user line's message may be a plain string
+      }
+      if (!e) {
+        e = parse_message(message, env);
+      }
+    } else if (key == "timestamp") {
+      e = read_string(v, env.timestamp);
+    } else if (key == "sessionId") {
+      e = read_string(v, env.session_id);
+    } else if (key == "requestId") {
+      e = read_string(v, env.request_id);
+    } else if (key == "cwd") {
+      e = read_string(v, env.cwd);
+    } else if (key == "isSidechain") {
+      e = read_bool(v, env.sidechain);
+    } else if (key == "isApiErrorMessage") {
+      e = read_bool(v, env.api_error);
+    } else if (key == "costUSD") {
+      if (!is_null(v)) {
+        double d;
+        e = v.get_double().get(d);
+        if (!e) {
+          env.cost_usd = d;
+        }
+      }
+    } else if (key == "data" && nested != nullptr && depth == 0) {
+      od::object data;
+      e = v.get_object().get(data);
+      if (e == simdjson::INCORRECT_TYPE) {
+        continue;
+      }
+      if (!e) {
+        e = parse_progress_data(data, *nested);
+      }
+    }
+    if (e) {
+      return e;
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
+// Old Claude Code wrote "Claude AI usage limit reached|<unix seconds>".
+std::optional<std::int64_t> limit_reset_hint(std::string_view line) {
+  constexpr std::string_view kMarker = "usage limit reached|";
+  auto pos = line.find(kMarker);
+  if (pos == std::string_view::npos) {
+    return std::nullopt;
+  }
+  pos += kMarker.size();
+  std::int64_t value = 0;
+  std::size_t digits = 0;
+  while (pos < line.size() && line[pos] >= '0' && line[pos] <= '9' && digits < 12) {
+    value = value * 10 + (line[pos] - '0');
+    ++pos;
+    ++digits;
+  }
+  return (digits > 0 && value > 0) ? std::optional<std::int64_t>(value) : std::nullopt;
+}
+
+void set_malformed(ParsedLine& out, std::string_view what, error_code e) {
+  out.kind = LineKind::kMalformed;
+  out.error.assign(what);
+  if (e != simdjson::SUCCESS) {
+    out.error += ": ";
+    out.error += simdjson::error_message(e);
+  }
+}
+
+// Fills `out.record` from an envelope that has usage. Returns false (and marks the line
+// malformed) when the usage cannot be trusted.
+bool fill_record(const Envelope& env, const Envelope& outer, bool nested, ParsedLine& out) {
+  std::optional<Instant> when = parse_timestamp(env.timestamp);
+  if (!when && nested) {
+    when = parse_timestamp(outer.timestamp);
+  }
+  if (!when) {
+    set_malformed(out, env.timestamp.empty() ? "usage line without a timestamp"
+                                             : "unreadable timestamp '" + env.timestamp + "'",
+                  simdjson::SUCCESS);
+    return false;
+  }
+  UsageRecord& r = out.record;
+  r.instant = *when;
+  r.message_id = env.message_id;
+  r.request_id = env.request_id;
+  r.session_id = !env.session_id.empty() ? env.session_id : outer.session_id;
+  r.model = env.model;
+  r.tokens = env.tokens;
+  if (!env.has_cache_breakdown) {
+    r.tokens.cache_write_5m = env.cache_creation_total;
+    r.tokens.cache_write_1h = 0;
+  }
+  r.speed = env.speed == "fast" ? Speed::kFast : Speed::kStandard;
+  r.sidechain = env.sidechain || nested;
+  r.agent = r.sidechain ? Agent::kSubagent : Agent::kMain;
+  if (env.cost_usd) {
+    r.reported_cost = static_cast<Nanodollars>(std::llround(*env.cost_usd * 1e9));
+  } else {
+    r.reported_cost.reset();
+  }
+  r.limit_reset_epoch_s.reset();
+  return true;
+}
+
+}  // namespace
+
+bool may_carry_usage(std::string_view line) {
+  return line.find("\"usage\"") != std::string_view::npos;
+}
+
+struct LineParser::Impl {
+  od::parser parser;
+  Envelope env;
+  Envelope nested;
+};
+
+LineParser::LineParser() : impl_(std::make_unique<Impl>()) {}
+LineParser::~LineParser() = default;
+
+void LineParser::parse(std::string_view line, ParsedLine& out) {
+  out.kind = LineKind::kNoUsage;
+  out.error.clear();
+  out.cwd.clear();
+  out.limit_reset_epoch_s.reset();
+  Envelope& env = impl_->env;
+  Envelope& nested = impl_->nested;
+  env = Envelope{};
+  nested = Envelope{};
+
+  // Trailing whitespace (a CRLF file) is fine; simdjson would call it trailing content.
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+    line.remove_suffix(1);
+  }
+  od::document doc;
+  if (auto e = impl_->parser.iterate(line.data(), line.size(), line.size() + kLinePadding)
+                   .get(doc)) {
+    set_malformed(out, "not JSON", e);
+    return;
+  }
+  od::object root;
+  if (auto e = doc.get_object().get(root)) {
+    set_malformed(out, "not a JSON object", e);
+    return;
+  }
+  if (auto e = parse_envelope(root, env, &nested, 0)) {
+    set_malformed(out, "malformed JSON", e);
+    return;
+  }
+  out.cwd = env.cwd;
+  bool is_nested = !env.has_usage && nested.has_usage;
+  const Envelope& source = is_nested ? nested : env;
+  if (!source.has_usage) {
+    return;
+  }
+  if (source.model == "<synthetic>") {
+    out.kind = LineKind::kSynthetic;
+    if (env.api_error) {
+      out.limit_reset_epoch_s = limit_reset_hint(line);
+    }
+    if (auto when = parse_timestamp(env.timestamp)) {
+      out.record.instant = *when;
+    }
+    out.record.session_id = env.session_id;
+    return;
+  }
+  if (fill_record(source, env, is_nested, out)) {
+    out.kind = LineKind::kUsage;
+  }
+}
+
+}  // namespace ccgauge::ingest

@@ -1,0 +1,534 @@
+#include "ledger/ledger.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace ccgauge::ledger {
+namespace {
+
+// Each entry moves the schema one version up. Never edit a shipped entry; append a new one.
+constexpr const char* kMigrations[] = {
+    // 1: requests, cursors, malformed lines, limit samples.
+    R"sql(
+CREATE TABLE IF NOT EXISTS requests(
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  message_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  session TEXT NOT NULL,
+  project TEXT NOT NULL,
+  model TEXT NOT NULL,
+  agent INTEGER NOT NULL,
+  sidechain INTEGER NOT NULL,
+  speed INTEGER NOT NULL,
+  host TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL,
+  input INTEGER NOT NULL,
+  output INTEGER NOT NULL,
+  cache_write_5m INTEGER NOT NULL,
+  cache_write_1h INTEGER NOT NULL,
+  cache_read INTEGER NOT NULL,
+  web_search INTEGER NOT NULL,
+  web_fetch INTEGER NOT NULL,
+  reported_cost INTEGER,
+  computed_cost INTEGER NOT NULL,
+  priced INTEGER NOT NULL,
+  limit_reset INTEGER
+) STRICT;
+CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);
+CREATE INDEX IF NOT EXISTS requests_session ON requests(session);
+CREATE TABLE IF NOT EXISTS cursors(
+  path TEXT PRIMARY KEY,
+  device INTEGER NOT NULL,
+  inode INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  offset INTEGER NOT NULL,
+  lines INTEGER NOT NULL,
+  project TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS malformed_lines(
+  path TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY(path, line)
+) STRICT;
+CREATE TABLE IF NOT EXISTS limit_samples(
+  id INTEGER PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  window TEXT NOT NULL,
+  used_percent REAL,
+  resets_at INTEGER,
+  session TEXT NOT NULL,
+  UNIQUE(source, window, ts, session)
+) STRICT;
+CREATE INDEX IF NOT EXISTS limit_samples_ts ON limit_samples(ts);
+)sql",
+};
+
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+constexpr const char* kUpsertRequest = R"sql(
+INSERT INTO requests(key, message_id, request_id, ts, session, project, model, agent, sidechain,
+  speed, source, input, output, cache_write_5m, cache_write_1h, cache_read, web_search, web_fetch,
+  reported_cost, computed_cost, priced, limit_reset)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+  ?21, ?22)
+ON CONFLICT(key) DO UPDATE SET
+  ts = excluded.ts, session = excluded.session, project = excluded.project,
+  model = excluded.model, agent = excluded.agent, sidechain = excluded.sidechain,
+  speed = excluded.speed, source = excluded.source, input = excluded.input,
+  output = excluded.output, cache_write_5m = excluded.cache_write_5m,
+  cache_write_1h = excluded.cache_write_1h, cache_read = excluded.cache_read,
+  web_search = excluded.web_search, web_fetch = excluded.web_fetch,
+  reported_cost = excluded.reported_cost, computed_cost = excluded.computed_cost,
+  priced = excluded.priced, limit_reset = excluded.limit_reset
+WHERE excluded.output > requests.output
+   OR (excluded.output = requests.output AND excluded.sidechain < requests.sidechain)
+)sql";
+
+constexpr const char* kUpsertCursor = R"sql(
+INSERT INTO cursors(path, device, inode, size, mtime_ns, offset, lines, project)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+ON CONFLICT(path) DO UPDATE SET device = excluded.device, inode = excluded.inode,
+  size = excluded.size, mtime_ns = excluded.mtime_ns, offset = excluded.offset,
+  lines = excluded.lines, project = excluded.project
+)sql";
+
+std::uint64_t fnv1a(std::uint64_t h, std::string_view bytes) {
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+struct Priced {
+  Nanodollars cost = 0;
+  bool priced = true;  // false only for a named model the table does not know
+};
+
+Priced price_of(const pricing::PriceTable& prices, std::string_view model,
+                const TokenCounts& tokens, Speed speed) {
+  if (model.empty()) {
+    return {};
+  }
+  const pricing::ModelPrice* price = prices.find(model);
+  if (price == nullptr) {
+    return {0, false};
+  }
+  return {pricing::cost_of(*price, tokens, speed), true};
+}
+
+// Runs fn inside BEGIN IMMEDIATE ... COMMIT; rolls back when fn fails.
+template <class Fn>
+Status in_transaction(Database& db, Fn&& fn) {
+  if (auto s = db.exec("BEGIN IMMEDIATE"); !s) {
+    return s;
+  }
+  Status result = fn();
+  if (!result) {
+    (void)db.exec("ROLLBACK");
+    return result;
+  }
+  return db.exec("COMMIT");
+}
+
+Result<std::string> read_meta(const Database& db, std::string_view key) {
+  auto stmt = db.prepare("SELECT value FROM meta WHERE key = ?1");
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  stmt->bind(1, key);
+  auto r = stmt->step();
+  if (!r) {
+    return tl::unexpected(r.error());
+  }
+  if (*r == Statement::StepResult::kDone) {
+    return std::string();
+  }
+  return std::string(stmt->column_text(0));
+}
+
+Status write_meta(Database& db, std::string_view key, std::string_view value) {
+  auto stmt = db.prepare(
+      "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  stmt->bind(1, key).bind(2, value);
+  return stmt->run();
+}
+
+}  // namespace
+
+std::string dedupe_key(const UsageRecord& r) {
+  if (!r.message_id.empty() && !r.request_id.empty()) {
+    return fmt::format("{}|{}", r.message_id, r.request_id);
+  }
+  if (!r.message_id.empty()) {
+    return fmt::format("{}|s:{}", r.message_id, r.session_id);
+  }
+  // No message id: the record's own content identifies it, so a re-read line maps to the same
+  // key while two different requests do not.
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  h = fnv1a(h, r.session_id);
+  h = fnv1a(h, r.model);
+  std::int64_t numbers[] = {to_epoch_ms(r.instant), r.tokens.input, r.tokens.output,
+                            r.tokens.cache_write_5m, r.tokens.cache_write_1h, r.tokens.cache_read};
+  h = fnv1a(h, std::string_view(reinterpret_cast<const char*>(numbers), sizeof(numbers)));
+  return fmt::format("h:{:016x}", h);
+}
+
+std::string Ledger::default_path() {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  if (xdg != nullptr && *xdg != '\0') {
+    return std::string(xdg) + "/ccgauge/ledger.db";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.local/share/ccgauge/ledger.db";
+}
+
+Result<Ledger> Ledger::open(const std::string& path, const pricing::PriceTable& prices) {
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return fail(Errc::kIo, fmt::format("cannot create ledger directory {}: {}",
+                                         parent.string(), ec.message()));
+    }
+  }
+  auto db = Database::open(path, Database::Mode::kReadWrite);
+  if (!db) {
+    return tl::unexpected(db.error());
+  }
+  Ledger ledger(std::move(*db), prices);
+  if (auto s = ledger.migrate(); !s) {
+    return tl::unexpected(s.error());
+  }
+  if (auto s = ledger.reprice_if_needed(); !s) {
+    return tl::unexpected(s.error());
+  }
+  if (auto s = ledger.prepare_writes(); !s) {
+    return tl::unexpected(s.error());
+  }
+  return ledger;
+}
+
+Status Ledger::migrate() {
+  if (auto s = db_.exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT "
+                        "NULL) STRICT");
+      !s) {
+    return s;
+  }
+  return in_transaction(db_, [&]() -> Status {
+    auto version_text = read_meta(db_, "schema_version");
+    if (!version_text) {
+      return tl::unexpected(version_text.error());
+    }
+    int version = version_text->empty() ? 0 : std::atoi(version_text->c_str());
+    if (version > kSchemaVersion) {
+      return fail(Errc::kInvalidInput,
+                  fmt::format("ledger {} has schema version {}, newer than this ccgauge "
+                              "understands ({}); upgrade ccgauge",
+                              db_.path(), version, kSchemaVersion));
+    }
+    for (int v = version; v < kSchemaVersion; ++v) {
+      if (auto s = db_.exec(kMigrations[v]); !s) {
+        return s;
+      }
+    }
+    return write_meta(db_, "schema_version", std::to_string(kSchemaVersion));
+  });
+}
+
+Status Ledger::reprice_if_needed() {
+  std::string fingerprint = prices_->fingerprint();
+  auto stored = read_meta(db_, "pricing_fingerprint");
+  if (!stored) {
+    return tl::unexpected(stored.error());
+  }
+  if (*stored == fingerprint) {
+    return {};
+  }
+  return in_transaction(db_, [&]() -> Status {
+    auto select = db_.prepare(
+        "SELECT id, model, speed, input, output, cache_write_5m, cache_write_1h, cache_read, "
+        "web_search, web_fetch FROM requests");
+    auto update = db_.prepare("UPDATE requests SET computed_cost = ?1, priced = ?2 WHERE id = ?3");
+    if (!select || !update) {
+      return tl::unexpected(!select ? select.error() : update.error());
+    }
+    for (;;) {
+      auto step = select->step();
+      if (!step) {
+        return tl::unexpected(step.error());
+      }
+      if (*step == Statement::StepResult::kDone) {
+        break;
+      }
+      TokenCounts t{select->column_int(3), select->column_int(4), select->column_int(5),
+                    select->column_int(6), select->column_int(7), select->column_int(8),
+                    select->column_int(9)};
+      Priced p = price_of(*prices_, select->column_text(1), t,
+                          static_cast<Speed>(select->column_int(2)));
+      update->bind(1, p.cost).bind(2, std::int64_t{p.priced}).bind(3, select->column_int(0));
+      if (auto s = update->run(); !s) {
+        return s;
+      }
+    }
+    return write_meta(db_, "pricing_fingerprint", fingerprint);
+  });
+}
+
+Status Ledger::prepare_writes() {
+  auto upsert = db_.prepare(kUpsertRequest);
+  auto cursor = db_.prepare(kUpsertCursor);
+  auto malformed = db_.prepare(
+      "INSERT INTO malformed_lines(path, line, reason) VALUES(?1, ?2, ?3) "
+      "ON CONFLICT(path, line) DO UPDATE SET reason = excluded.reason");
+  auto limit = db_.prepare(
+      "INSERT INTO limit_samples(ts, source, window, used_percent, resets_at, session) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING");
+  for (auto* r : {&upsert, &cursor, &malformed, &limit}) {
+    if (!*r) {
+      return tl::unexpected(r->error());
+    }
+  }
+  upsert_request_.emplace(std::move(*upsert));
+  upsert_cursor_.emplace(std::move(*cursor));
+  insert_malformed_.emplace(std::move(*malformed));
+  insert_limit_.emplace(std::move(*limit));
+  return {};
+}
+
+Result<std::unordered_map<std::string, Cursor>> Ledger::load_cursors() const {
+  auto stmt = db_.prepare(
+      "SELECT path, device, inode, size, mtime_ns, offset, lines, project FROM cursors");
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  std::unordered_map<std::string, Cursor> cursors;
+  for (;;) {
+    auto step = stmt->step();
+    if (!step) {
+      return tl::unexpected(step.error());
+    }
+    if (*step == Statement::StepResult::kDone) {
+      break;
+    }
+    Cursor c;
+    c.path = std::string(stmt->column_text(0));
+    c.device = static_cast<std::uint64_t>(stmt->column_int(1));
+    c.inode = static_cast<std::uint64_t>(stmt->column_int(2));
+    c.size = stmt->column_int(3);
+    c.mtime_ns = stmt->column_int(4);
+    c.offset = stmt->column_int(5);
+    c.lines = stmt->column_int(6);
+    c.project = std::string(stmt->column_text(7));
+    std::string key = c.path;
+    cursors.emplace(std::move(key), std::move(c));
+  }
+  return cursors;
+}
+
+Status Ledger::commit(const IngestBatch& batch) {
+  if (batch.empty()) {
+    return {};
+  }
+  return in_transaction(db_, [&]() -> Status {
+    Statement& up = *upsert_request_;
+    for (const SourcedRecord& pr : batch.records) {
+      const UsageRecord& r = pr.record;
+      Priced p = price_of(*prices_, r.model, r.tokens, r.speed);
+      up.bind(1, dedupe_key(r))
+          .bind(2, r.message_id)
+          .bind(3, r.request_id)
+          .bind(4, to_epoch_ms(r.instant))
+          .bind(5, r.session_id)
+          .bind(6, r.project)
+          .bind(7, r.model)
+          .bind(8, static_cast<std::int64_t>(r.agent))
+          .bind(9, std::int64_t{r.sidechain})
+          .bind(10, static_cast<std::int64_t>(r.speed))
+          .bind(11, pr.source)
+          .bind(12, r.tokens.input)
+          .bind(13, r.tokens.output)
+          .bind(14, r.tokens.cache_write_5m)
+          .bind(15, r.tokens.cache_write_1h)
+          .bind(16, r.tokens.cache_read)
+          .bind(17, r.tokens.web_search_requests)
+          .bind(18, r.tokens.web_fetch_requests)
+          .bind(19, r.reported_cost)
+          .bind(20, p.cost)
+          .bind(21, std::int64_t{p.priced})
+          .bind(22, r.limit_reset_epoch_s);
+      if (auto s = up.run(); !s) {
+        return s;
+      }
+    }
+    for (const MalformedLine& m : batch.malformed) {
+      insert_malformed_->bind(1, m.path).bind(2, m.line).bind(3, m.reason);
+      if (auto s = insert_malformed_->run(); !s) {
+        return s;
+      }
+    }
+    for (const LimitSample& l : batch.limit_samples) {
+      insert_limit_->bind(1, to_epoch_ms(l.instant)).bind(2, l.source).bind(3, l.window);
+      if (l.used_percent) {
+        insert_limit_->bind(4, *l.used_percent);
+      } else {
+        insert_limit_->bind_null(4);
+      }
+      insert_limit_->bind(5, l.resets_at_epoch_s).bind(6, l.session_id);
+      if (auto s = insert_limit_->run(); !s) {
+        return s;
+      }
+    }
+    for (const Cursor& c : batch.cursors) {
+      upsert_cursor_->bind(1, c.path)
+          .bind(2, static_cast<std::int64_t>(c.device))
+          .bind(3, static_cast<std::int64_t>(c.inode))
+          .bind(4, c.size)
+          .bind(5, c.mtime_ns)
+          .bind(6, c.offset)
+          .bind(7, c.lines)
+          .bind(8, c.project);
+      if (auto s = upsert_cursor_->run(); !s) {
+        return s;
+      }
+    }
+    return Status{};
+  });
+}
+
+Status Ledger::for_each_request(const RequestQuery& query,
+                                const std::function<void(const analytics::RequestRow&)>& fn) const {
+  std::string sql =
+      "SELECT ts, session, project, model, agent, speed, input, output, cache_write_5m, "
+      "cache_write_1h, cache_read, web_search, web_fetch, reported_cost, computed_cost, priced, "
+      "limit_reset FROM requests WHERE ts >= ?1 AND ts < ?2";
+  if (query.session_id) {
+    sql += " AND session = ?3";
+  }
+  auto stmt = db_.prepare(sql);
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  stmt->bind(1, query.from ? to_epoch_ms(*query.from) : INT64_MIN);
+  stmt->bind(2, query.to ? to_epoch_ms(*query.to) : INT64_MAX);
+  if (query.session_id) {
+    stmt->bind(3, *query.session_id);
+  }
+  analytics::RequestRow row;
+  for (;;) {
+    auto step = stmt->step();
+    if (!step) {
+      return tl::unexpected(step.error());
+    }
+    if (*step == Statement::StepResult::kDone) {
+      return {};
+    }
+    row.instant = from_epoch_ms(stmt->column_int(0));
+    row.session_id.assign(stmt->column_text(1));
+    row.project.assign(stmt->column_text(2));
+    row.model.assign(stmt->column_text(3));
+    row.agent = static_cast<Agent>(stmt->column_int(4));
+    row.speed = static_cast<Speed>(stmt->column_int(5));
+    row.tokens = TokenCounts{stmt->column_int(6),  stmt->column_int(7),  stmt->column_int(8),
+                             stmt->column_int(9),  stmt->column_int(10), stmt->column_int(11),
+                             stmt->column_int(12)};
+    row.reported_cost = stmt->column_is_null(13)
+                            ? std::nullopt
+                            : std::optional<Nanodollars>(stmt->column_int(13));
+    row.computed_cost = stmt->column_int(14);
+    row.priced = stmt->column_int(15) != 0;
+    row.limit_reset_epoch_s = stmt->column_is_null(16)
+                                  ? std::nullopt
+                                  : std::optional<std::int64_t>(stmt->column_int(16));
+    fn(row);
+  }
+}
+
+Result<std::vector<MalformedLine>> Ledger::malformed_lines(std::int64_t limit) const {
+  auto stmt = db_.prepare("SELECT path, line, reason FROM malformed_lines ORDER BY path, line LIMIT ?1");
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  stmt->bind(1, limit);
+  std::vector<MalformedLine> out;
+  for (;;) {
+    auto step = stmt->step();
+    if (!step) {
+      return tl::unexpected(step.error());
+    }
+    if (*step == Statement::StepResult::kDone) {
+      return out;
+    }
+    out.push_back({std::string(stmt->column_text(0)), stmt->column_int(1),
+                   std::string(stmt->column_text(2))});
+  }
+}
+
+Result<std::vector<LimitSample>> Ledger::limit_samples(std::optional<Instant> since) const {
+  auto stmt = db_.prepare(
+      "SELECT ts, source, window, used_percent, resets_at, session FROM limit_samples "
+      "WHERE ts >= ?1 ORDER BY ts");
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  stmt->bind(1, since ? to_epoch_ms(*since) : INT64_MIN);
+  std::vector<LimitSample> out;
+  for (;;) {
+    auto step = stmt->step();
+    if (!step) {
+      return tl::unexpected(step.error());
+    }
+    if (*step == Statement::StepResult::kDone) {
+      return out;
+    }
+    LimitSample s;
+    s.instant = from_epoch_ms(stmt->column_int(0));
+    s.source = std::string(stmt->column_text(1));
+    s.window = std::string(stmt->column_text(2));
+    if (!stmt->column_is_null(3)) {
+      s.used_percent = stmt->column_double(3);
+    }
+    if (!stmt->column_is_null(4)) {
+      s.resets_at_epoch_s = stmt->column_int(4);
+    }
+    s.session_id = std::string(stmt->column_text(5));
+    out.push_back(std::move(s));
+  }
+}
+
+Result<LedgerStats> Ledger::stats() const {
+  auto stmt = db_.prepare(
+      "SELECT (SELECT count(*) FROM requests), (SELECT count(*) FROM cursors), "
+      "(SELECT count(*) FROM malformed_lines), (SELECT min(ts) FROM requests), "
+      "(SELECT max(ts) FROM requests)");
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  auto step = stmt->step();
+  if (!step) {
+    return tl::unexpected(step.error());
+  }
+  LedgerStats s;
+  s.requests = stmt->column_int(0);
+  s.files = stmt->column_int(1);
+  s.malformed_lines = stmt->column_int(2);
+  if (!stmt->column_is_null(3)) {
+    s.first = from_epoch_ms(stmt->column_int(3));
+    s.last = from_epoch_ms(stmt->column_int(4));
+  }
+  return s;
+}
+
+}  // namespace ccgauge::ledger

@@ -1,0 +1,131 @@
+#pragma once
+// The ledger: one SQLite file (WAL) that keeps every deduped API request, the transcript
+// cursors, malformed-line records and limit samples. It keeps history after Claude Code deletes
+// old transcripts.
+//
+// Dedupe (one rule for every view): the key is message.id + requestId; without requestId,
+// message.id scoped by session; without message.id, a hash of the record's content. When
+// several records share a key, the one with the most output tokens wins, then a main-thread
+// record over a sidechain copy; otherwise the stored one stays. Applying the same record twice
+// changes nothing, which is what makes re-reading a file safe.
+//
+// A Ledger is a connection: one per thread. Writes go through commit(), one transaction per
+// batch, so a batch's requests and the cursors that say they were read land together or not at
+// all.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "analytics/reports.h"
+#include "core/result.h"
+#include "core/types.h"
+#include "ledger/sqlite.h"
+#include "pricing/price_table.h"
+
+namespace ccgauge::ledger {
+
+// How far a transcript file has been read.
+struct Cursor {
+  std::string path;
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  std::int64_t size = 0;      // file size when last read
+  std::int64_t mtime_ns = 0;  // file mtime when last read
+  std::int64_t offset = 0;    // byte offset just past the last complete line consumed
+  std::int64_t lines = 0;     // complete lines consumed (line number of the next line - 1)
+  std::string project;        // project path learnt from the file's first `cwd`
+};
+
+struct MalformedLine {
+  std::string path;
+  std::int64_t line = 0;  // 1-based
+  std::string reason;
+};
+
+// An official or derived limit reading (the limits engine reads these).
+struct LimitSample {
+  Instant instant{};
+  std::string source;  // "statusline", "transcript", "otlp", "oauth"
+  std::string window;  // "five_hour", "seven_day", ...
+  std::optional<double> used_percent;
+  std::optional<std::int64_t> resets_at_epoch_s;
+  std::string session_id;
+};
+
+struct SourcedRecord {
+  UsageRecord record;
+  std::string source = "transcript";
+};
+
+// Everything one commit writes.
+struct IngestBatch {
+  std::vector<SourcedRecord> records;
+  std::vector<Cursor> cursors;
+  std::vector<MalformedLine> malformed;
+  std::vector<LimitSample> limit_samples;
+  bool empty() const {
+    return records.empty() && cursors.empty() && malformed.empty() && limit_samples.empty();
+  }
+};
+
+struct RequestQuery {
+  std::optional<Instant> from;  // inclusive
+  std::optional<Instant> to;    // exclusive
+  std::optional<std::string> session_id;
+};
+
+struct LedgerStats {
+  std::int64_t requests = 0;
+  std::int64_t files = 0;
+  std::int64_t malformed_lines = 0;
+  std::optional<Instant> first;
+  std::optional<Instant> last;
+};
+
+class Ledger {
+ public:
+  // $XDG_DATA_HOME/ccgauge/ledger.db, else ~/.local/share/ccgauge/ledger.db.
+  static std::string default_path();
+
+  // Opens or creates the ledger (and its directory), applies pending schema migrations, and
+  // recomputes stored costs when the price table changed since they were computed.
+  // `prices` must outlive the Ledger.
+  static Result<Ledger> open(const std::string& path, const pricing::PriceTable& prices);
+
+  Result<std::unordered_map<std::string, Cursor>> load_cursors() const;
+
+  // Writes the batch in one transaction, pricing each record. The dedupe rule above decides
+  // which record a key keeps.
+  Status commit(const IngestBatch& batch);
+
+  // Streams deduped requests in time order.
+  Status for_each_request(const RequestQuery& query,
+                          const std::function<void(const analytics::RequestRow&)>& fn) const;
+
+  Result<std::vector<MalformedLine>> malformed_lines(std::int64_t limit) const;
+  Result<std::vector<LimitSample>> limit_samples(std::optional<Instant> since) const;
+  Result<LedgerStats> stats() const;
+  const std::string& path() const { return db_.path(); }
+
+ private:
+  Ledger(Database db, const pricing::PriceTable& prices) : db_(std::move(db)), prices_(&prices) {}
+  Status migrate();
+  Status reprice_if_needed();
+  Status prepare_writes();
+
+  Database db_;
+  const pricing::PriceTable* prices_;  // not owned
+  std::optional<Statement> upsert_request_;
+  std::optional<Statement> upsert_cursor_;
+  std::optional<Statement> insert_malformed_;
+  std::optional<Statement> insert_limit_;
+};
+
+// The dedupe key of a record (see the class comment).
+std::string dedupe_key(const UsageRecord& record);
+
+}  // namespace ccgauge::ledger

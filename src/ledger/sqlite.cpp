@@ -1,0 +1,146 @@
+#include "ledger/sqlite.h"
+
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+namespace ccgauge::ledger {
+namespace {
+
+Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
+  std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  Errc code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? Errc::kUnavailable : Errc::kIo;
+  return Error{code, fmt::format("{}: {}", what, detail)};
+}
+
+}  // namespace
+
+void Database::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+void Statement::Finalizer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+
+Database::~Database() = default;
+Statement::~Statement() = default;
+
+Result<Database> Database::open(const std::string& path, Mode mode, int busy_timeout_ms) {
+  int flags = SQLITE_OPEN_NOMUTEX;
+  flags |= mode == Mode::kReadWrite ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+                                    : SQLITE_OPEN_READONLY;
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  Database db;
+  db.db_.reset(raw);
+  db.path_ = path;
+  if (rc != SQLITE_OK) {
+    return tl::unexpected(sqlite_error(raw, rc, fmt::format("cannot open ledger {}", path)));
+  }
+  sqlite3_busy_timeout(raw, busy_timeout_ms);
+  if (mode == Mode::kReadWrite) {
+    if (auto s = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s) {
+      return tl::unexpected(s.error());
+    }
+  }
+  if (auto s = db.exec("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;"); !s) {
+    return tl::unexpected(s.error());
+  }
+  return db;
+}
+
+Status Database::exec(std::string_view sql) {
+  std::string text(sql);
+  char* message = nullptr;
+  int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string detail = message != nullptr ? message : sqlite3_errstr(rc);
+    sqlite3_free(message);
+    Errc code = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? Errc::kUnavailable : Errc::kIo;
+    return fail(code, fmt::format("ledger {}: {}", path_, detail));
+  }
+  return {};
+}
+
+Result<Statement> Database::prepare(std::string_view sql) const {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    return tl::unexpected(sqlite_error(db_.get(), rc, "prepare"));
+  }
+  return Statement(stmt, db_.get());
+}
+
+std::int64_t Database::changes() const { return sqlite3_changes64(db_.get()); }
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(stmt_.get(), index, value);
+  return *this;
+}
+
+Statement& Statement::bind(int index, double value) {
+  sqlite3_bind_double(stmt_.get(), index, value);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()),
+                    SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  sqlite3_bind_null(stmt_.get(), index);
+  return *this;
+}
+
+Statement& Statement::bind(int index, const std::optional<std::int64_t>& value) {
+  return value ? bind(index, *value) : bind_null(index);
+}
+
+Result<Statement::StepResult> Statement::step() {
+  int rc = sqlite3_step(stmt_.get());
+  if (rc == SQLITE_ROW) {
+    return StepResult::kRow;
+  }
+  if (rc == SQLITE_DONE) {
+    return StepResult::kDone;
+  }
+  return tl::unexpected(sqlite_error(db_, rc, "step"));
+}
+
+Status Statement::run() {
+  for (;;) {
+    auto r = step();
+    if (!r) {
+      sqlite3_reset(stmt_.get());
+      return tl::unexpected(r.error());
+    }
+    if (*r == StepResult::kDone) {
+      sqlite3_reset(stmt_.get());
+      return {};
+    }
+  }
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_.get());
+  sqlite3_clear_bindings(stmt_.get());
+}
+
+std::int64_t Statement::column_int(int col) const {
+  return sqlite3_column_int64(stmt_.get(), col);
+}
+
+double Statement::column_double(int col) const {
+  return sqlite3_column_double(stmt_.get(), col);
+}
+
+std::string_view Statement::column_text(int col) const {
+  const unsigned char* text = sqlite3_column_text(stmt_.get(), col);
+  int size = sqlite3_column_bytes(stmt_.get(), col);
+  return text == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
+}
+
+bool Statement::column_is_null(int col) const {
+  return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL;
+}
+
+}  // namespace ccgauge::ledger

@@ -1,0 +1,84 @@
+#pragma once
+// A small RAII wrapper over the SQLite C API: a connection, prepared statements, and every
+// return code mapped to Result. sqlite3.h stays in sqlite.cpp.
+//
+// A Database and its Statements belong to one thread at a time.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace ccgauge::ledger {
+
+class Statement;
+
+class Database {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+
+  // Opens (creating when kReadWrite) the file, sets WAL, synchronous=NORMAL, a busy timeout.
+  static Result<Database> open(const std::string& path, Mode mode, int busy_timeout_ms = 5000);
+
+  Database(Database&&) noexcept = default;
+  Database& operator=(Database&&) noexcept = default;
+  ~Database();
+
+  Status exec(std::string_view sql);
+  Result<Statement> prepare(std::string_view sql) const;
+  std::int64_t changes() const;
+  const std::string& path() const { return path_; }
+  sqlite3* handle() const { return db_.get(); }
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const;
+  };
+  Database() = default;
+  std::unique_ptr<sqlite3, Closer> db_;
+  std::string path_;
+};
+
+// A prepared statement. Bind indexes start at 1, columns at 0 (SQLite's convention).
+class Statement {
+ public:
+  Statement(Statement&&) noexcept = default;
+  Statement& operator=(Statement&&) noexcept = default;
+  ~Statement();
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, double value);
+  // SQLite copies the text.
+  Statement& bind(int index, std::string_view text);
+  Statement& bind_null(int index);
+  Statement& bind(int index, const std::optional<std::int64_t>& value);
+
+  // kRow: a row is ready; kDone: finished.
+  enum class StepResult { kRow, kDone };
+  Result<StepResult> step();
+  // Runs to completion, ignoring rows.
+  Status run();
+  void reset();
+
+  std::int64_t column_int(int col) const;
+  double column_double(int col) const;
+  std::string_view column_text(int col) const;
+  bool column_is_null(int col) const;
+
+ private:
+  friend class Database;
+  struct Finalizer {
+    void operator()(sqlite3_stmt* stmt) const;
+  };
+  Statement(sqlite3_stmt* stmt, sqlite3* db) : stmt_(stmt), db_(db) {}
+  std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
+  sqlite3* db_ = nullptr;  // owned by the Database, which must outlive this statement
+};
+
+}  // namespace ccgauge::ledger
