@@ -79,6 +79,20 @@ struct Walker {
   // Directories on the current path (device, inode): a link back to one of them is a loop.
   std::set<std::pair<std::uint64_t, std::uint64_t>> visited;
 
+  // Walks a top directory (projects/, or one project under it).
+  void walk_root(const std::string& dir, std::vector<std::string>& rel) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) {
+      problems.push_back({dir, std::strerror(errno)});
+      return;
+    }
+    auto id = std::make_pair(static_cast<std::uint64_t>(st.st_dev),
+                             static_cast<std::uint64_t>(st.st_ino));
+    visited.insert(id);
+    walk(dir, rel);
+    visited.erase(id);
+  }
+
   // `rel` holds the components below projects/ that lead to `dir`.
   void walk(const std::string& dir, std::vector<std::string>& rel) {
     DIR* d = ::opendir(dir.c_str());
@@ -194,11 +208,11 @@ std::vector<TranscriptFile> list_transcripts(const std::vector<std::string>& con
       std::string dir = projects + "/" + only_project;
       if (only_project.find('/') == std::string::npos && is_directory(dir)) {
         rel.push_back(only_project);
-        walker.walk(dir, rel);
+        walker.walk_root(dir, rel);
       }
       continue;
     }
-    walker.walk(projects, rel);
+    walker.walk_root(projects, rel);
   }
   std::sort(files.begin(), files.end(),
             [](const TranscriptFile& a, const TranscriptFile& b) { return a.path < b.path; });
