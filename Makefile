@@ -23,10 +23,10 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j2
-	@scripts/test-cli.sh $(BUILD_DIR)/ccgauge
 
 bench: build
-	@bench/compare.sh $(BUILD_DIR)
+	$(BUILD_DIR)/ccgauge_bench --benchmark_min_time=0.2
+	bench/compare.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)
