@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,7 +66,13 @@ class PriceTable {
   const std::map<std::string, ModelPrice, std::less<>>& models() const { return models_; }
 
  private:
+  // find()'s hash index: its own immutable copy of the rows, shared by copies of the table, so a
+  // pointer find() returned stays valid while any copy lives. Defined in price_table.cpp.
+  struct Index;
+  static PriceTable from_models(std::map<std::string, ModelPrice, std::less<>> models);
+
   std::map<std::string, ModelPrice, std::less<>> models_;
+  std::shared_ptr<const Index> index_;
 };
 
 // The cost of one request in nanodollars. Long context is decided per request on
