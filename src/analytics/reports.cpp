@@ -284,7 +284,7 @@ void ReportBuilder::Impl::add(const RequestRow& row) {
   }
   group.tokens += row.tokens;
   group.cost += cost;
-  ++group.requests;
+  group.requests += row.count;
   group.first_activity = std::min(group.first_activity, row.instant);
   group.last_activity = std::max(group.last_activity, row.instant);
   if (model_key != detail::ModelNames::kUnnamed) {
@@ -295,7 +295,7 @@ void ReportBuilder::Impl::add(const RequestRow& row) {
   }
   totals_.tokens += row.tokens;
   totals_.cost += cost;
-  ++totals_.requests;
+  totals_.requests += row.count;
 }
 
 Group& ReportBuilder::Impl::group_for(std::string_view text, std::int64_t period) {

@@ -32,6 +32,8 @@ struct RequestRow {
   std::optional<Nanodollars> reported_cost;
   bool priced = true;  // false: the model has no price (computed_cost is 0)
   std::optional<std::int64_t> limit_reset_epoch_s;
+  // Requests this row stands for: 1, or more when the ledger hands pre-summed rows.
+  std::int64_t count = 1;
 };
 
 // The cost a report shows for a row under a cost mode (ccusage semantics).

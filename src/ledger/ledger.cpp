@@ -1,5 +1,6 @@
 #include "ledger/ledger.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -39,7 +40,83 @@ CREATE TABLE IF NOT EXISTS requests(
   limit_reset INTEGER
 ) STRICT;
 CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);
-CREATE INDEX IF NOT EXISTS requests_session ON requests(session);
+-- Sums per UTC quarter hour, project, model and speed, kept exact by triggers on requests, so
+-- period reports read thousands of rows instead of every request. A quarter hour never spans
+-- two local dates or hours in any zone (offsets are multiples of 15 minutes).
+CREATE TABLE IF NOT EXISTS usage_rollup(
+  bucket INTEGER NOT NULL,
+  project TEXT NOT NULL,
+  model TEXT NOT NULL,
+  speed INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  input INTEGER NOT NULL,
+  output INTEGER NOT NULL,
+  cache_write_5m INTEGER NOT NULL,
+  cache_write_1h INTEGER NOT NULL,
+  cache_read INTEGER NOT NULL,
+  web_search INTEGER NOT NULL,
+  web_fetch INTEGER NOT NULL,
+  computed_cost INTEGER NOT NULL,
+  auto_cost INTEGER NOT NULL,
+  display_cost INTEGER NOT NULL,
+  unpriced INTEGER NOT NULL,
+  first_ts INTEGER NOT NULL,
+  PRIMARY KEY(bucket, project, model, speed)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS requests_rollup_insert AFTER INSERT ON requests BEGIN
+  INSERT INTO usage_rollup VALUES(new.ts / 900000, new.project, new.model, new.speed, 1,
+    new.input, new.output, new.cache_write_5m, new.cache_write_1h, new.cache_read,
+    new.web_search, new.web_fetch, new.computed_cost,
+    coalesce(new.reported_cost, new.computed_cost), coalesce(new.reported_cost, 0),
+    1 - new.priced, new.ts)
+  ON CONFLICT(bucket, project, model, speed) DO UPDATE SET
+    requests = requests + 1, input = input + excluded.input, output = output + excluded.output,
+    cache_write_5m = cache_write_5m + excluded.cache_write_5m,
+    cache_write_1h = cache_write_1h + excluded.cache_write_1h,
+    cache_read = cache_read + excluded.cache_read, web_search = web_search + excluded.web_search,
+    web_fetch = web_fetch + excluded.web_fetch,
+    computed_cost = computed_cost + excluded.computed_cost,
+    auto_cost = auto_cost + excluded.auto_cost, display_cost = display_cost + excluded.display_cost,
+    unpriced = unpriced + excluded.unpriced, first_ts = min(first_ts, excluded.first_ts);
+END;
+CREATE TRIGGER IF NOT EXISTS requests_rollup_delete AFTER DELETE ON requests BEGIN
+  UPDATE usage_rollup SET requests = requests - 1, input = input - old.input,
+    output = output - old.output, cache_write_5m = cache_write_5m - old.cache_write_5m,
+    cache_write_1h = cache_write_1h - old.cache_write_1h, cache_read = cache_read - old.cache_read,
+    web_search = web_search - old.web_search, web_fetch = web_fetch - old.web_fetch,
+    computed_cost = computed_cost - old.computed_cost,
+    auto_cost = auto_cost - coalesce(old.reported_cost, old.computed_cost),
+    display_cost = display_cost - coalesce(old.reported_cost, 0),
+    unpriced = unpriced - (1 - old.priced)
+  WHERE bucket = old.ts / 900000 AND project = old.project AND model = old.model
+    AND speed = old.speed;
+END;
+CREATE TRIGGER IF NOT EXISTS requests_rollup_update AFTER UPDATE ON requests BEGIN
+  UPDATE usage_rollup SET requests = requests - 1, input = input - old.input,
+    output = output - old.output, cache_write_5m = cache_write_5m - old.cache_write_5m,
+    cache_write_1h = cache_write_1h - old.cache_write_1h, cache_read = cache_read - old.cache_read,
+    web_search = web_search - old.web_search, web_fetch = web_fetch - old.web_fetch,
+    computed_cost = computed_cost - old.computed_cost,
+    auto_cost = auto_cost - coalesce(old.reported_cost, old.computed_cost),
+    display_cost = display_cost - coalesce(old.reported_cost, 0),
+    unpriced = unpriced - (1 - old.priced)
+  WHERE bucket = old.ts / 900000 AND project = old.project AND model = old.model
+    AND speed = old.speed;
+  INSERT INTO usage_rollup VALUES(new.ts / 900000, new.project, new.model, new.speed, 1,
+    new.input, new.output, new.cache_write_5m, new.cache_write_1h, new.cache_read,
+    new.web_search, new.web_fetch, new.computed_cost,
+    coalesce(new.reported_cost, new.computed_cost), coalesce(new.reported_cost, 0),
+    1 - new.priced, new.ts)
+  ON CONFLICT(bucket, project, model, speed) DO UPDATE SET
+    requests = requests + 1, input = input + excluded.input, output = output + excluded.output,
+    cache_write_5m = cache_write_5m + excluded.cache_write_5m,
+    cache_write_1h = cache_write_1h + excluded.cache_write_1h,
+    cache_read = cache_read + excluded.cache_read, web_search = web_search + excluded.web_search,
+    web_fetch = web_fetch + excluded.web_fetch,
+    computed_cost = computed_cost + excluded.computed_cost,
+    auto_cost = auto_cost + excluded.auto_cost, display_cost = display_cost + excluded.display_cost,
+    unpriced = unpriced + excluded.unpriced, first_ts = min(first_ts, excluded.first_ts);
+END;
 CREATE TABLE IF NOT EXISTS cursors(
   path TEXT PRIMARY KEY,
   device INTEGER NOT NULL,
@@ -122,6 +199,35 @@ Priced price_of(const pricing::PriceTable& prices, std::string_view model,
     return {0, false};
   }
   return {pricing::cost_of(*price, tokens, speed), true};
+}
+
+// The records of a batch that can win, applying the dedupe rule within the batch first so that
+// SQLite sees each key once. `keys` receives every record's key, by index.
+std::vector<std::size_t> batch_winners(const IngestBatch& batch, std::vector<std::string>& keys) {
+  keys.clear();
+  keys.reserve(batch.records.size());
+  std::unordered_map<std::string_view, std::size_t> best;
+  best.reserve(batch.records.size());
+  std::vector<std::size_t> winners;
+  for (std::size_t i = 0; i < batch.records.size(); ++i) {
+    keys.push_back(dedupe_key(batch.records[i].record));
+  }
+  for (std::size_t i = 0; i < batch.records.size(); ++i) {
+    // `best` maps a key to its slot in `winners`.
+    auto [it, added] = best.try_emplace(keys[i], winners.size());
+    if (added) {
+      winners.push_back(i);
+      continue;
+    }
+    std::size_t& kept_index = winners[it->second];
+    const UsageRecord& kept = batch.records[kept_index].record;
+    const UsageRecord& candidate = batch.records[i].record;
+    if (candidate.tokens.output > kept.tokens.output ||
+        (candidate.tokens.output == kept.tokens.output && !candidate.sidechain && kept.sidechain)) {
+      kept_index = i;
+    }
+  }
+  return winners;
 }
 
 // Runs fn inside BEGIN IMMEDIATE ... COMMIT; rolls back when fn fails.
@@ -259,9 +365,9 @@ Status Ledger::reprice_if_needed() {
   }
   return in_transaction(db_, [&]() -> Status {
     auto select = db_.prepare(
-        "SELECT id, model, speed, input, output, cache_write_5m, cache_write_1h, cache_read, "
+        "SELECT key, model, speed, input, output, cache_write_5m, cache_write_1h, cache_read, "
         "web_search, web_fetch FROM requests");
-    auto update = db_.prepare("UPDATE requests SET computed_cost = ?1, priced = ?2 WHERE id = ?3");
+    auto update = db_.prepare("UPDATE requests SET computed_cost = ?1, priced = ?2 WHERE key = ?3");
     if (!select || !update) {
       return tl::unexpected(!select ? select.error() : update.error());
     }
@@ -278,7 +384,7 @@ Status Ledger::reprice_if_needed() {
                     select->column_int(9)};
       Priced p = price_of(*prices_, select->column_text(1), t,
                           static_cast<Speed>(select->column_int(2)));
-      update->bind(1, p.cost).bind(2, std::int64_t{p.priced}).bind(3, select->column_int(0));
+      update->bind(1, p.cost).bind(2, std::int64_t{p.priced}).bind(3, select->column_text(0));
       if (auto s = update->run(); !s) {
         return s;
       }
@@ -344,10 +450,11 @@ Status Ledger::commit(const IngestBatch& batch) {
   }
   return in_transaction(db_, [&]() -> Status {
     Statement& up = *upsert_request_;
-    for (const SourcedRecord& pr : batch.records) {
+    for (std::size_t index : batch_winners(batch, keys_)) {
+      const SourcedRecord& pr = batch.records[index];
       const UsageRecord& r = pr.record;
       Priced p = price_of(*prices_, r.model, r.tokens, r.speed);
-      up.bind(1, dedupe_key(r))
+      up.bind(1, keys_[index])
           .bind(2, r.message_id)
           .bind(3, r.request_id)
           .bind(4, to_epoch_ms(r.instant))
@@ -452,6 +559,47 @@ Status Ledger::for_each_request(const RequestQuery& query,
     row.limit_reset_epoch_s = stmt->column_is_null(16)
                                   ? std::nullopt
                                   : std::optional<std::int64_t>(stmt->column_int(16));
+    fn(row);
+  }
+}
+
+Status Ledger::for_each_rollup(const RequestQuery& query, analytics::CostMode mode,
+                               const std::function<void(const analytics::RequestRow&)>& fn) const {
+  const char* cost_column = mode == analytics::CostMode::kCalculate ? "computed_cost"
+                            : mode == analytics::CostMode::kDisplay ? "display_cost"
+                                                                    : "auto_cost";
+  constexpr std::int64_t kBucketMs = 900'000;
+  auto stmt = db_.prepare(fmt::format(
+      "SELECT first_ts, project, model, speed, requests, input, output, cache_write_5m, "
+      "cache_write_1h, cache_read, web_search, web_fetch, {}, unpriced FROM usage_rollup "
+      "WHERE bucket >= ?1 AND bucket <= ?2 AND requests > 0",
+      cost_column));
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  // Whole buckets around the range; the report filters exact local dates itself.
+  stmt->bind(1, query.from ? to_epoch_ms(*query.from) / kBucketMs - 1 : INT64_MIN);
+  stmt->bind(2, query.to ? to_epoch_ms(*query.to) / kBucketMs + 1 : INT64_MAX);
+  analytics::RequestRow row;
+  for (;;) {
+    auto step = stmt->step();
+    if (!step) {
+      return tl::unexpected(step.error());
+    }
+    if (*step == Statement::StepResult::kDone) {
+      return {};
+    }
+    row.instant = from_epoch_ms(stmt->column_int(0));
+    row.project.assign(stmt->column_text(1));
+    row.model.assign(stmt->column_text(2));
+    row.speed = static_cast<Speed>(stmt->column_int(3));
+    row.count = stmt->column_int(4);
+    row.tokens = TokenCounts{stmt->column_int(5),  stmt->column_int(6),  stmt->column_int(7),
+                             stmt->column_int(8),  stmt->column_int(9),  stmt->column_int(10),
+                             stmt->column_int(11)};
+    row.computed_cost = stmt->column_int(12);
+    row.reported_cost.reset();
+    row.priced = stmt->column_int(13) == 0;
     fn(row);
   }
 }

@@ -106,6 +106,13 @@ class Ledger {
   Status for_each_request(const RequestQuery& query,
                           const std::function<void(const analytics::RequestRow&)>& fn) const;
 
+  // Streams pre-summed rows (one per UTC quarter hour, project, model and speed): tokens are
+  // sums, `count` the number of requests, `instant` the earliest request, and computed_cost the
+  // cost under `mode` (reported_cost is empty), so a report built from them uses
+  // CostMode::kCalculate. Period reports read these instead of every request.
+  Status for_each_rollup(const RequestQuery& query, analytics::CostMode mode,
+                         const std::function<void(const analytics::RequestRow&)>& fn) const;
+
   Result<std::vector<MalformedLine>> malformed_lines(std::int64_t limit) const;
   Result<std::vector<LimitSample>> limit_samples(std::optional<Instant> since) const;
   Result<LedgerStats> stats() const;
@@ -123,6 +130,7 @@ class Ledger {
   std::optional<Statement> upsert_cursor_;
   std::optional<Statement> insert_malformed_;
   std::optional<Statement> insert_limit_;
+  std::vector<std::string> keys_;  // scratch for commit()
 };
 
 // The dedupe key of a record (see the class comment).

@@ -39,7 +39,7 @@ Result<Database> Database::open(const std::string& path, Mode mode, int busy_tim
       return tl::unexpected(s.error());
     }
   }
-  if (auto s = db.exec("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;"); !s) {
+  if (auto s = db.exec("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=8192;"); !s) {
     return tl::unexpected(s.error());
   }
   return db;

@@ -192,3 +192,20 @@ TEST_F(CatchUpTest, ManyFilesOnWorkerThreadsGiveTheSameTotals) {
 
 }  // namespace
 }  // namespace ccgauge::ingest
+
+namespace ccgauge::ingest {
+namespace {
+
+TEST_F(CatchUpTest, CutShortLinesWithoutUsageAreCountedToo) {
+  std::string path = transcript("-home-a-proj/s1.jsonl");
+  write_file(path, "{\"type\":\"user\",\"message\":{\"content\":\"hel\n\n" +
+                       usage_line("m1", "r1", "s1", 10));
+  CatchUpStats stats = run();
+  EXPECT_EQ(stats.malformed_lines, 1);
+  ASSERT_EQ(stats.malformed.size(), 1u);
+  EXPECT_EQ(stats.malformed[0].line, 1);
+  EXPECT_EQ(totals().first, 10);
+}
+
+}  // namespace
+}  // namespace ccgauge::ingest

@@ -183,13 +183,13 @@ class FileReader {
       const char* hit = static_cast<const char*>(
           ::memmem(pos, static_cast<std::size_t>(end - pos), kNeedle.data(), kNeedle.size()));
       if (hit == nullptr) {
-        line_no += count_newlines(pos, end);
+        line_no += scan_plain_lines(pos, end, line_no, file, malformed_kept, r);
         break;
       }
       const char* line_start = static_cast<const char*>(
           ::memrchr(pos, '\n', static_cast<std::size_t>(hit - pos)));
       line_start = line_start == nullptr ? pos : line_start + 1;
-      line_no += count_newlines(pos, line_start);
+      line_no += scan_plain_lines(pos, line_start, line_no, file, malformed_kept, r);
       const char* line_end = static_cast<const char*>(
           std::memchr(hit, '\n', static_cast<std::size_t>(end - hit)));
       ++line_no;
@@ -202,17 +202,39 @@ class FileReader {
     cursor.lines = line_no;
   }
 
-  static std::int64_t count_newlines(const char* from, const char* to) {
+  // Counts the lines in [from, to) (each ends with a newline) that carry no `"usage"` key, and
+  // checks each cheaply: a JSON object line ends with '}', so any other non-blank line was cut
+  // short or is not JSON, and is counted malformed without a parse.
+  std::int64_t scan_plain_lines(const char* from, const char* to, std::int64_t line_no,
+                                const TranscriptFile& file, std::int64_t& malformed_kept,
+                                ChunkResult& r) {
     std::int64_t count = 0;
     while (from < to) {
-      const void* nl = std::memchr(from, '\n', static_cast<std::size_t>(to - from));
+      const char* nl =
+          static_cast<const char*>(std::memchr(from, '\n', static_cast<std::size_t>(to - from)));
       if (nl == nullptr) {
         break;
       }
       ++count;
-      from = static_cast<const char*>(nl) + 1;
+      const char* last = nl;
+      while (last > from && (last[-1] == '\r' || last[-1] == ' ' || last[-1] == '\t')) {
+        --last;
+      }
+      if (last > from && last[-1] != '}') {
+        note_malformed(file, line_no + count, "not a complete JSON object (cut short?)",
+                       malformed_kept, r);
+      }
+      from = nl + 1;
     }
     return count;
+  }
+
+  static void note_malformed(const TranscriptFile& file, std::int64_t line_no, std::string_view why,
+                             std::int64_t& malformed_kept, ChunkResult& r) {
+    ++r.malformed_count;
+    if (malformed_kept++ < kMalformedKeptPerFile) {
+      r.malformed.push_back({file.path, line_no, std::string(why)});
+    }
   }
 
   void handle_line(std::string_view line, std::int64_t line_no, const TranscriptFile& file,
@@ -225,10 +247,7 @@ class FileReader {
       case LineKind::kNoUsage:
         return;
       case LineKind::kMalformed:
-        ++r.malformed_count;
-        if (malformed_kept++ < kMalformedKeptPerFile) {
-          r.malformed.push_back({file.path, line_no, parsed_.error});
-        }
+        note_malformed(file, line_no, parsed_.error, malformed_kept, r);
         return;
       case LineKind::kSynthetic:
         if (parsed_.limit_reset_epoch_s) {
