@@ -78,18 +78,14 @@ error_code read_count(od::value v, std::int64_t& out) {
   }
 }
 
-// Strings: null reads as empty.
-error_code read_string(od::value v, std::string& out) {
+// Strings: null reads as empty. The view points into the parser's string buffer and stays
+// valid until the parser's next document.
+error_code read_string(od::value v, std::string_view& out) {
   if (is_null(v)) {
-    out.clear();
+    out = {};
     return simdjson::SUCCESS;
   }
-  std::string_view s;
-  if (auto e = v.get_string().get(s)) {
-    return e;
-  }
-  out.assign(s);
-  return simdjson::SUCCESS;
+  return v.get_string().get(out);
 }
 
 error_code read_bool(od::value v, bool& out) {
@@ -100,15 +96,16 @@ error_code read_bool(od::value v, bool& out) {
   return v.get_bool().get(out);
 }
 
-// What one envelope (a line, or the entry nested in a progress line) says.
+// What one envelope (a line, or the entry nested in a progress line) says. The views point
+// into the parser's buffers (see read_string).
 struct Envelope {
-  std::string timestamp;
-  std::string session_id;
-  std::string request_id;
-  std::string cwd;
-  std::string model;
-  std::string message_id;
-  std::string speed;
+  std::string_view timestamp;
+  std::string_view session_id;
+  std::string_view request_id;
+  std::string_view cwd;
+  std::string_view model;
+  std::string_view message_id;
+  std::string_view speed;
   bool sidechain = false;
   bool api_error = false;
   bool has_usage = false;
@@ -343,17 +340,18 @@ bool fill_record(const Envelope& env, const Envelope& outer, bool nested, Parsed
     when = parse_timestamp(outer.timestamp);
   }
   if (!when) {
-    set_malformed(out, env.timestamp.empty() ? "usage line without a timestamp"
-                                             : "unreadable timestamp '" + env.timestamp + "'",
+    set_malformed(out, env.timestamp.empty()
+                           ? std::string("usage line without a timestamp")
+                           : "unreadable timestamp '" + std::string(env.timestamp) + "'",
                   simdjson::SUCCESS);
     return false;
   }
   UsageRecord& r = out.record;
   r.instant = *when;
-  r.message_id = env.message_id;
-  r.request_id = env.request_id;
-  r.session_id = !env.session_id.empty() ? env.session_id : outer.session_id;
-  r.model = env.model;
+  r.message_id.assign(env.message_id);
+  r.request_id.assign(env.request_id);
+  r.session_id.assign(!env.session_id.empty() ? env.session_id : outer.session_id);
+  r.model.assign(env.model);
   r.tokens = env.tokens;
   if (!env.has_cache_breakdown) {
     r.tokens.cache_write_5m = env.cache_creation_total;
@@ -415,7 +413,7 @@ void LineParser::parse(std::string_view line, ParsedLine& out) {
     set_malformed(out, "malformed JSON", e);
     return;
   }
-  out.cwd = env.cwd;
+  out.cwd.assign(env.cwd);
   bool is_nested = !env.has_usage && nested.has_usage;
   const Envelope& source = is_nested ? nested : env;
   if (!source.has_usage) {
@@ -429,7 +427,7 @@ void LineParser::parse(std::string_view line, ParsedLine& out) {
     if (auto when = parse_timestamp(env.timestamp)) {
       out.record.instant = *when;
     }
-    out.record.session_id = env.session_id;
+    out.record.session_id.assign(env.session_id);
     return;
   }
   if (fill_record(source, env, is_nested, out)) {
