@@ -9,8 +9,50 @@
 namespace ccgauge::ledger {
 namespace {
 
+// The rollup triggers' two halves: add a request's row to its bucket, or take it away.
+constexpr std::string_view kRollupAdd = R"sql(
+  INSERT INTO usage_rollup VALUES(new.ts / 900000, new.project, new.model, new.speed, 1,
+    new.input, new.output, new.cache_write_5m, new.cache_write_1h, new.cache_read,
+    new.web_search, new.web_fetch, new.computed_cost,
+    coalesce(new.reported_cost, new.computed_cost), coalesce(new.reported_cost, 0),
+    1 - new.priced, new.ts)
+  ON CONFLICT(bucket, project, model, speed) DO UPDATE SET
+    requests = requests + 1, input = input + excluded.input, output = output + excluded.output,
+    cache_write_5m = cache_write_5m + excluded.cache_write_5m,
+    cache_write_1h = cache_write_1h + excluded.cache_write_1h,
+    cache_read = cache_read + excluded.cache_read, web_search = web_search + excluded.web_search,
+    web_fetch = web_fetch + excluded.web_fetch,
+    computed_cost = computed_cost + excluded.computed_cost,
+    auto_cost = auto_cost + excluded.auto_cost, display_cost = display_cost + excluded.display_cost,
+    unpriced = unpriced + excluded.unpriced, first_ts = min(first_ts, excluded.first_ts);
+)sql";
+constexpr std::string_view kRollupSubtract = R"sql(
+  UPDATE usage_rollup SET requests = requests - 1, input = input - old.input,
+    output = output - old.output, cache_write_5m = cache_write_5m - old.cache_write_5m,
+    cache_write_1h = cache_write_1h - old.cache_write_1h, cache_read = cache_read - old.cache_read,
+    web_search = web_search - old.web_search, web_fetch = web_fetch - old.web_fetch,
+    computed_cost = computed_cost - old.computed_cost,
+    auto_cost = auto_cost - coalesce(old.reported_cost, old.computed_cost),
+    display_cost = display_cost - coalesce(old.reported_cost, 0),
+    unpriced = unpriced - (1 - old.priced)
+  WHERE bucket = old.ts / 900000 AND project = old.project AND model = old.model
+    AND speed = old.speed;
+)sql";
+
+// The triggers that keep usage_rollup equal to the sums over requests.
+std::string rollup_triggers() {
+  return fmt::format(
+      "CREATE TRIGGER IF NOT EXISTS requests_rollup_insert AFTER INSERT ON requests BEGIN {0} "
+      "END;\n"
+      "CREATE TRIGGER IF NOT EXISTS requests_rollup_delete AFTER DELETE ON requests BEGIN {1} "
+      "END;\n"
+      "CREATE TRIGGER IF NOT EXISTS requests_rollup_update AFTER UPDATE ON requests BEGIN {1} {0} "
+      "END;\n",
+      kRollupAdd, kRollupSubtract);
+}
+
 // Each entry moves the schema one version up. Never edit a shipped entry; append a new one.
-constexpr const char* kMigrations[] = {
+const char* const kMigrations[] = {
     // 1: requests, cursors, malformed lines, limit samples.
     R"sql(
 CREATE TABLE IF NOT EXISTS requests(
@@ -63,60 +105,7 @@ CREATE TABLE IF NOT EXISTS usage_rollup(
   first_ts INTEGER NOT NULL,
   PRIMARY KEY(bucket, project, model, speed)
 ) STRICT, WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS requests_rollup_insert AFTER INSERT ON requests BEGIN
-  INSERT INTO usage_rollup VALUES(new.ts / 900000, new.project, new.model, new.speed, 1,
-    new.input, new.output, new.cache_write_5m, new.cache_write_1h, new.cache_read,
-    new.web_search, new.web_fetch, new.computed_cost,
-    coalesce(new.reported_cost, new.computed_cost), coalesce(new.reported_cost, 0),
-    1 - new.priced, new.ts)
-  ON CONFLICT(bucket, project, model, speed) DO UPDATE SET
-    requests = requests + 1, input = input + excluded.input, output = output + excluded.output,
-    cache_write_5m = cache_write_5m + excluded.cache_write_5m,
-    cache_write_1h = cache_write_1h + excluded.cache_write_1h,
-    cache_read = cache_read + excluded.cache_read, web_search = web_search + excluded.web_search,
-    web_fetch = web_fetch + excluded.web_fetch,
-    computed_cost = computed_cost + excluded.computed_cost,
-    auto_cost = auto_cost + excluded.auto_cost, display_cost = display_cost + excluded.display_cost,
-    unpriced = unpriced + excluded.unpriced, first_ts = min(first_ts, excluded.first_ts);
-END;
-CREATE TRIGGER IF NOT EXISTS requests_rollup_delete AFTER DELETE ON requests BEGIN
-  UPDATE usage_rollup SET requests = requests - 1, input = input - old.input,
-    output = output - old.output, cache_write_5m = cache_write_5m - old.cache_write_5m,
-    cache_write_1h = cache_write_1h - old.cache_write_1h, cache_read = cache_read - old.cache_read,
-    web_search = web_search - old.web_search, web_fetch = web_fetch - old.web_fetch,
-    computed_cost = computed_cost - old.computed_cost,
-    auto_cost = auto_cost - coalesce(old.reported_cost, old.computed_cost),
-    display_cost = display_cost - coalesce(old.reported_cost, 0),
-    unpriced = unpriced - (1 - old.priced)
-  WHERE bucket = old.ts / 900000 AND project = old.project AND model = old.model
-    AND speed = old.speed;
-END;
-CREATE TRIGGER IF NOT EXISTS requests_rollup_update AFTER UPDATE ON requests BEGIN
-  UPDATE usage_rollup SET requests = requests - 1, input = input - old.input,
-    output = output - old.output, cache_write_5m = cache_write_5m - old.cache_write_5m,
-    cache_write_1h = cache_write_1h - old.cache_write_1h, cache_read = cache_read - old.cache_read,
-    web_search = web_search - old.web_search, web_fetch = web_fetch - old.web_fetch,
-    computed_cost = computed_cost - old.computed_cost,
-    auto_cost = auto_cost - coalesce(old.reported_cost, old.computed_cost),
-    display_cost = display_cost - coalesce(old.reported_cost, 0),
-    unpriced = unpriced - (1 - old.priced)
-  WHERE bucket = old.ts / 900000 AND project = old.project AND model = old.model
-    AND speed = old.speed;
-  INSERT INTO usage_rollup VALUES(new.ts / 900000, new.project, new.model, new.speed, 1,
-    new.input, new.output, new.cache_write_5m, new.cache_write_1h, new.cache_read,
-    new.web_search, new.web_fetch, new.computed_cost,
-    coalesce(new.reported_cost, new.computed_cost), coalesce(new.reported_cost, 0),
-    1 - new.priced, new.ts)
-  ON CONFLICT(bucket, project, model, speed) DO UPDATE SET
-    requests = requests + 1, input = input + excluded.input, output = output + excluded.output,
-    cache_write_5m = cache_write_5m + excluded.cache_write_5m,
-    cache_write_1h = cache_write_1h + excluded.cache_write_1h,
-    cache_read = cache_read + excluded.cache_read, web_search = web_search + excluded.web_search,
-    web_fetch = web_fetch + excluded.web_fetch,
-    computed_cost = computed_cost + excluded.computed_cost,
-    auto_cost = auto_cost + excluded.auto_cost, display_cost = display_cost + excluded.display_cost,
-    unpriced = unpriced + excluded.unpriced, first_ts = min(first_ts, excluded.first_ts);
-END;
+{triggers}
 CREATE TABLE IF NOT EXISTS cursors(
   path TEXT PRIMARY KEY,
   device INTEGER NOT NULL,
@@ -346,7 +335,11 @@ Status Ledger::migrate() {
                               db_.path(), version, kSchemaVersion));
     }
     for (int v = version; v < kSchemaVersion; ++v) {
-      if (auto s = db_.exec(kMigrations[v]); !s) {
+      std::string sql = kMigrations[v];
+      if (auto at = sql.find("{triggers}"); at != std::string::npos) {
+        sql.replace(at, std::string_view("{triggers}").size(), rollup_triggers());
+      }
+      if (auto s = db_.exec(sql); !s) {
         return s;
       }
     }
