@@ -6,58 +6,19 @@
 
 #include <fmt/format.h>
 
+#include "ledger/request_writer.h"
+
 namespace ccgauge::ledger {
 namespace {
 
-// The rollup triggers' two halves: add a request's row to its bucket, or take it away.
-constexpr std::string_view kRollupAdd = R"sql(
-  INSERT INTO usage_rollup VALUES(new.ts / 900000, new.project, new.model, new.speed, 1,
-    new.input, new.output, new.cache_write_5m, new.cache_write_1h, new.cache_read,
-    new.web_search, new.web_fetch, new.computed_cost,
-    coalesce(new.reported_cost, new.computed_cost), coalesce(new.reported_cost, 0),
-    1 - new.priced, new.ts)
-  ON CONFLICT(bucket, project, model, speed) DO UPDATE SET
-    requests = requests + 1, input = input + excluded.input, output = output + excluded.output,
-    cache_write_5m = cache_write_5m + excluded.cache_write_5m,
-    cache_write_1h = cache_write_1h + excluded.cache_write_1h,
-    cache_read = cache_read + excluded.cache_read, web_search = web_search + excluded.web_search,
-    web_fetch = web_fetch + excluded.web_fetch,
-    computed_cost = computed_cost + excluded.computed_cost,
-    auto_cost = auto_cost + excluded.auto_cost, display_cost = display_cost + excluded.display_cost,
-    unpriced = unpriced + excluded.unpriced, first_ts = min(first_ts, excluded.first_ts);
-)sql";
-constexpr std::string_view kRollupSubtract = R"sql(
-  UPDATE usage_rollup SET requests = requests - 1, input = input - old.input,
-    output = output - old.output, cache_write_5m = cache_write_5m - old.cache_write_5m,
-    cache_write_1h = cache_write_1h - old.cache_write_1h, cache_read = cache_read - old.cache_read,
-    web_search = web_search - old.web_search, web_fetch = web_fetch - old.web_fetch,
-    computed_cost = computed_cost - old.computed_cost,
-    auto_cost = auto_cost - coalesce(old.reported_cost, old.computed_cost),
-    display_cost = display_cost - coalesce(old.reported_cost, 0),
-    unpriced = unpriced - (1 - old.priced)
-  WHERE bucket = old.ts / 900000 AND project = old.project AND model = old.model
-    AND speed = old.speed;
-)sql";
-
-// The triggers that keep usage_rollup equal to the sums over requests.
-std::string rollup_triggers() {
-  return fmt::format(
-      "CREATE TRIGGER IF NOT EXISTS requests_rollup_insert AFTER INSERT ON requests BEGIN {0} "
-      "END;\n"
-      "CREATE TRIGGER IF NOT EXISTS requests_rollup_delete AFTER DELETE ON requests BEGIN {1} "
-      "END;\n"
-      "CREATE TRIGGER IF NOT EXISTS requests_rollup_update AFTER UPDATE ON requests BEGIN {1} {0} "
-      "END;\n",
-      kRollupAdd, kRollupSubtract);
-}
-
 // Each entry moves the schema one version up. Never edit a shipped entry; append a new one.
-const char* const kMigrations[] = {
+constexpr const char* kMigrations[] = {
     // 1: requests, cursors, malformed lines, limit samples.
     R"sql(
 CREATE TABLE IF NOT EXISTS requests(
   id INTEGER PRIMARY KEY,
-  key TEXT NOT NULL UNIQUE,
+  key_hash INTEGER NOT NULL,
+  key TEXT NOT NULL,
   message_id TEXT NOT NULL,
   request_id TEXT NOT NULL,
   ts INTEGER NOT NULL,
@@ -81,8 +42,9 @@ CREATE TABLE IF NOT EXISTS requests(
   priced INTEGER NOT NULL,
   limit_reset INTEGER
 ) STRICT;
+CREATE INDEX IF NOT EXISTS requests_key_hash ON requests(key_hash);
 CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);
--- Sums per UTC quarter hour, project, model and speed, kept exact by triggers on requests, so
+-- Sums per UTC quarter hour, project, model and speed, kept exact by the request writer, so
 -- period reports read thousands of rows instead of every request. A quarter hour never spans
 -- two local dates or hours in any zone (offsets are multiples of 15 minutes).
 CREATE TABLE IF NOT EXISTS usage_rollup(
@@ -105,7 +67,6 @@ CREATE TABLE IF NOT EXISTS usage_rollup(
   first_ts INTEGER NOT NULL,
   PRIMARY KEY(bucket, project, model, speed)
 ) STRICT, WITHOUT ROWID;
-{triggers}
 CREATE TABLE IF NOT EXISTS cursors(
   path TEXT PRIMARY KEY,
   device INTEGER NOT NULL,
@@ -138,25 +99,6 @@ CREATE INDEX IF NOT EXISTS limit_samples_ts ON limit_samples(ts);
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
-constexpr const char* kUpsertRequest = R"sql(
-INSERT INTO requests(key, message_id, request_id, ts, session, project, model, agent, sidechain,
-  speed, source, input, output, cache_write_5m, cache_write_1h, cache_read, web_search, web_fetch,
-  reported_cost, computed_cost, priced, limit_reset)
-VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-  ?21, ?22)
-ON CONFLICT(key) DO UPDATE SET
-  ts = excluded.ts, session = excluded.session, project = excluded.project,
-  model = excluded.model, agent = excluded.agent, sidechain = excluded.sidechain,
-  speed = excluded.speed, source = excluded.source, input = excluded.input,
-  output = excluded.output, cache_write_5m = excluded.cache_write_5m,
-  cache_write_1h = excluded.cache_write_1h, cache_read = excluded.cache_read,
-  web_search = excluded.web_search, web_fetch = excluded.web_fetch,
-  reported_cost = excluded.reported_cost, computed_cost = excluded.computed_cost,
-  priced = excluded.priced, limit_reset = excluded.limit_reset
-WHERE excluded.output > requests.output
-   OR (excluded.output = requests.output AND excluded.sidechain < requests.sidechain)
-)sql";
-
 constexpr const char* kUpsertCursor = R"sql(
 INSERT INTO cursors(path, device, inode, size, mtime_ns, offset, lines, project)
 VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -171,52 +113,6 @@ std::uint64_t fnv1a(std::uint64_t h, std::string_view bytes) {
     h *= 0x100000001b3ULL;
   }
   return h;
-}
-
-struct Priced {
-  Nanodollars cost = 0;
-  bool priced = true;  // false only for a named model the table does not know
-};
-
-Priced price_of(const pricing::PriceTable& prices, std::string_view model,
-                const TokenCounts& tokens, Speed speed) {
-  if (model.empty()) {
-    return {};
-  }
-  const pricing::ModelPrice* price = prices.find(model);
-  if (price == nullptr) {
-    return {0, false};
-  }
-  return {pricing::cost_of(*price, tokens, speed), true};
-}
-
-// The records of a batch that can win, applying the dedupe rule within the batch first so that
-// SQLite sees each key once. `keys` receives every record's key, by index.
-std::vector<std::size_t> batch_winners(const IngestBatch& batch, std::vector<std::string>& keys) {
-  keys.clear();
-  keys.reserve(batch.records.size());
-  std::unordered_map<std::string_view, std::size_t> best;
-  best.reserve(batch.records.size());
-  std::vector<std::size_t> winners;
-  for (std::size_t i = 0; i < batch.records.size(); ++i) {
-    keys.push_back(dedupe_key(batch.records[i].record));
-  }
-  for (std::size_t i = 0; i < batch.records.size(); ++i) {
-    // `best` maps a key to its slot in `winners`.
-    auto [it, added] = best.try_emplace(keys[i], winners.size());
-    if (added) {
-      winners.push_back(i);
-      continue;
-    }
-    std::size_t& kept_index = winners[it->second];
-    const UsageRecord& kept = batch.records[kept_index].record;
-    const UsageRecord& candidate = batch.records[i].record;
-    if (candidate.tokens.output > kept.tokens.output ||
-        (candidate.tokens.output == kept.tokens.output && !candidate.sidechain && kept.sidechain)) {
-      kept_index = i;
-    }
-  }
-  return winners;
 }
 
 // Runs fn inside BEGIN IMMEDIATE ... COMMIT; rolls back when fn fails.
@@ -280,6 +176,12 @@ std::string dedupe_key(const UsageRecord& r) {
   return fmt::format("h:{:016x}", h);
 }
 
+Ledger::Ledger(Database db, const pricing::PriceTable& prices)
+    : db_(std::move(db)), prices_(&prices) {}
+Ledger::Ledger(Ledger&&) noexcept = default;
+Ledger& Ledger::operator=(Ledger&&) noexcept = default;
+Ledger::~Ledger() = default;
+
 std::string Ledger::default_path() {
   const char* xdg = std::getenv("XDG_DATA_HOME");
   if (xdg != nullptr && *xdg != '\0') {
@@ -335,11 +237,7 @@ Status Ledger::migrate() {
                               db_.path(), version, kSchemaVersion));
     }
     for (int v = version; v < kSchemaVersion; ++v) {
-      std::string sql = kMigrations[v];
-      if (auto at = sql.find("{triggers}"); at != std::string::npos) {
-        sql.replace(at, std::string_view("{triggers}").size(), rollup_triggers());
-      }
-      if (auto s = db_.exec(sql); !s) {
+      if (auto s = db_.exec(kMigrations[v]); !s) {
         return s;
       }
     }
@@ -358,9 +256,9 @@ Status Ledger::reprice_if_needed() {
   }
   return in_transaction(db_, [&]() -> Status {
     auto select = db_.prepare(
-        "SELECT key, model, speed, input, output, cache_write_5m, cache_write_1h, cache_read, "
+        "SELECT id, model, speed, input, output, cache_write_5m, cache_write_1h, cache_read, "
         "web_search, web_fetch FROM requests");
-    auto update = db_.prepare("UPDATE requests SET computed_cost = ?1, priced = ?2 WHERE key = ?3");
+    auto update = db_.prepare("UPDATE requests SET computed_cost = ?1, priced = ?2 WHERE id = ?3");
     if (!select || !update) {
       return tl::unexpected(!select ? select.error() : update.error());
     }
@@ -375,19 +273,26 @@ Status Ledger::reprice_if_needed() {
       TokenCounts t{select->column_int(3), select->column_int(4), select->column_int(5),
                     select->column_int(6), select->column_int(7), select->column_int(8),
                     select->column_int(9)};
-      Priced p = price_of(*prices_, select->column_text(1), t,
-                          static_cast<Speed>(select->column_int(2)));
-      update->bind(1, p.cost).bind(2, std::int64_t{p.priced}).bind(3, select->column_text(0));
+      PricedCost p = price_request(*prices_, select->column_text(1), t,
+                                   static_cast<Speed>(select->column_int(2)));
+      update->bind(1, p.cost).bind(2, std::int64_t{p.priced}).bind(3, select->column_int(0));
       if (auto s = update->run(); !s) {
         return s;
       }
+    }
+    if (auto s = rebuild_rollup(db_); !s) {
+      return s;
     }
     return write_meta(db_, "pricing_fingerprint", fingerprint);
   });
 }
 
 Status Ledger::prepare_writes() {
-  auto upsert = db_.prepare(kUpsertRequest);
+  auto writer = RequestWriter::prepare(db_, *prices_);
+  if (!writer) {
+    return tl::unexpected(writer.error());
+  }
+  writer_ = std::make_unique<RequestWriter>(std::move(*writer));
   auto cursor = db_.prepare(kUpsertCursor);
   auto malformed = db_.prepare(
       "INSERT INTO malformed_lines(path, line, reason) VALUES(?1, ?2, ?3) "
@@ -395,12 +300,11 @@ Status Ledger::prepare_writes() {
   auto limit = db_.prepare(
       "INSERT INTO limit_samples(ts, source, window, used_percent, resets_at, session) "
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING");
-  for (auto* r : {&upsert, &cursor, &malformed, &limit}) {
+  for (auto* r : {&cursor, &malformed, &limit}) {
     if (!*r) {
       return tl::unexpected(r->error());
     }
   }
-  upsert_request_.emplace(std::move(*upsert));
   upsert_cursor_.emplace(std::move(*cursor));
   insert_malformed_.emplace(std::move(*malformed));
   insert_limit_.emplace(std::move(*limit));
@@ -437,41 +341,13 @@ Result<std::unordered_map<std::string, Cursor>> Ledger::load_cursors() const {
   return cursors;
 }
 
-Status Ledger::commit(const IngestBatch& batch) {
+Status Ledger::commit(IngestBatch& batch) {
   if (batch.empty()) {
     return {};
   }
   return in_transaction(db_, [&]() -> Status {
-    Statement& up = *upsert_request_;
-    for (std::size_t index : batch_winners(batch, keys_)) {
-      const SourcedRecord& pr = batch.records[index];
-      const UsageRecord& r = pr.record;
-      Priced p = price_of(*prices_, r.model, r.tokens, r.speed);
-      up.bind(1, keys_[index])
-          .bind(2, r.message_id)
-          .bind(3, r.request_id)
-          .bind(4, to_epoch_ms(r.instant))
-          .bind(5, r.session_id)
-          .bind(6, r.project)
-          .bind(7, r.model)
-          .bind(8, static_cast<std::int64_t>(r.agent))
-          .bind(9, std::int64_t{r.sidechain})
-          .bind(10, static_cast<std::int64_t>(r.speed))
-          .bind(11, pr.source)
-          .bind(12, r.tokens.input)
-          .bind(13, r.tokens.output)
-          .bind(14, r.tokens.cache_write_5m)
-          .bind(15, r.tokens.cache_write_1h)
-          .bind(16, r.tokens.cache_read)
-          .bind(17, r.tokens.web_search_requests)
-          .bind(18, r.tokens.web_fetch_requests)
-          .bind(19, r.reported_cost)
-          .bind(20, p.cost)
-          .bind(21, std::int64_t{p.priced})
-          .bind(22, r.limit_reset_epoch_s);
-      if (auto s = up.run(); !s) {
-        return s;
-      }
+    if (auto s = writer_->write(batch.records); !s) {
+      return s;
     }
     for (const MalformedLine& m : batch.malformed) {
       insert_malformed_->bind(1, m.path).bind(2, m.line).bind(3, m.reason);

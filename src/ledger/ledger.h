@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -59,6 +60,7 @@ struct LimitSample {
 struct SourcedRecord {
   UsageRecord record;
   std::string source = "transcript";
+  std::string key;  // dedupe_key(record); filled by collapse_duplicates() or the writer
 };
 
 // Everything one commit writes.
@@ -86,8 +88,14 @@ struct LedgerStats {
   std::optional<Instant> last;
 };
 
+class RequestWriter;
+
 class Ledger {
  public:
+  Ledger(Ledger&&) noexcept;
+  Ledger& operator=(Ledger&&) noexcept;
+  ~Ledger();
+
   // $XDG_DATA_HOME/ccgauge/ledger.db, else ~/.local/share/ccgauge/ledger.db.
   static std::string default_path();
 
@@ -99,8 +107,9 @@ class Ledger {
   Result<std::unordered_map<std::string, Cursor>> load_cursors() const;
 
   // Writes the batch in one transaction, pricing each record. The dedupe rule above decides
-  // which record a key keeps.
-  Status commit(const IngestBatch& batch);
+  // which record a key keeps. The batch's records are collapsed in place
+  // (collapse_duplicates).
+  Status commit(IngestBatch& batch);
 
   // Streams deduped requests in time order.
   Status for_each_request(const RequestQuery& query,
@@ -119,21 +128,26 @@ class Ledger {
   const std::string& path() const { return db_.path(); }
 
  private:
-  Ledger(Database db, const pricing::PriceTable& prices) : db_(std::move(db)), prices_(&prices) {}
+  Ledger(Database db, const pricing::PriceTable& prices);
   Status migrate();
   Status reprice_if_needed();
   Status prepare_writes();
 
   Database db_;
   const pricing::PriceTable* prices_;  // not owned
-  std::optional<Statement> upsert_request_;
+  std::unique_ptr<RequestWriter> writer_;
   std::optional<Statement> upsert_cursor_;
   std::optional<Statement> insert_malformed_;
   std::optional<Statement> insert_limit_;
-  std::vector<std::string> keys_;  // scratch for commit()
 };
 
 // The dedupe key of a record (see the class comment).
 std::string dedupe_key(const UsageRecord& record);
+
+// Applies the dedupe rule within `records`: fills each one's key and keeps only the winner of
+// each key, in the order the winners first appeared. Sources call it on what they read (lines of
+// one response sit next to each other) so less crosses threads; the ledger applies it again
+// per batch and against stored rows.
+void collapse_duplicates(std::vector<SourcedRecord>& records);
 
 }  // namespace ccgauge::ledger

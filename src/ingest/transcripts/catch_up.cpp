@@ -149,7 +149,10 @@ class FileReader {
       }
       std::size_t complete = static_cast<std::size_t>(static_cast<const char*>(last_nl) - data) + 1;
       ChunkResult r;
+      r.records.reserve(512);
       scan_lines(std::string_view(data, complete), file, cursor, malformed_kept, r);
+      // Lines of one response sit next to each other: collapse them here, on this worker.
+      ledger::collapse_duplicates(r.records);
       cursor.offset = base + static_cast<std::int64_t>(complete);
       r.bytes = static_cast<std::int64_t>(complete);
       base = cursor.offset;
@@ -174,14 +177,12 @@ class FileReader {
   // Parses the complete lines in `region` (which ends with a newline).
   void scan_lines(std::string_view region, const TranscriptFile& file, ledger::Cursor& cursor,
                   std::int64_t& malformed_kept, ChunkResult& r) {
-    constexpr std::string_view kNeedle = "\"usage\"";
     const char* const begin = region.data();
     const char* const end = begin + region.size();
     const char* pos = begin;
     std::int64_t line_no = cursor.lines;  // lines before `pos`
     while (pos < end) {
-      const char* hit = static_cast<const char*>(
-          ::memmem(pos, static_cast<std::size_t>(end - pos), kNeedle.data(), kNeedle.size()));
+      const char* hit = find_usage_key(pos, end);
       if (hit == nullptr) {
         line_no += scan_plain_lines(pos, end, line_no, file, malformed_kept, r);
         break;
@@ -336,6 +337,7 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
   }
 
   ledger::IngestBatch batch;
+  batch.records.reserve(kRecordsPerCommit + 4096);
   Status commit_status;
   auto absorb = [&](ChunkResult&& r) {
     if (r.problem) {
@@ -363,7 +365,10 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
     }
     if (batch.records.size() >= kRecordsPerCommit && commit_status) {
       commit_status = ledger.commit(batch);
-      batch = {};
+      batch.records.clear();
+      batch.cursors.clear();
+      batch.malformed.clear();
+      batch.limit_samples.clear();
     }
   };
 

@@ -3,6 +3,10 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include <simdjson.h>
 
 #include "core/time.h"
@@ -371,8 +375,37 @@ bool fill_record(const Envelope& env, const Envelope& outer, bool nested, Parsed
 
 }  // namespace
 
+const char* find_usage_key(const char* begin, const char* end) {
+  constexpr char kNeedle[] = "\"usage\"";
+  constexpr std::size_t kLen = sizeof(kNeedle) - 1;
+  const char* p = begin;
+#if defined(__AVX2__)
+  // Muła's generic SIMD search: compare two needle bytes ('u' at 1 and 'g' at 4) at 32
+  // positions at once; only where both match is the whole needle compared. Letters are rarer
+  // than the quotes that open and close the needle.
+  const __m256i u = _mm256_set1_epi8('u');
+  const __m256i g = _mm256_set1_epi8('g');
+  while (p + 32 + kLen <= end) {
+    __m256i at_u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 1));
+    __m256i at_g = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 4));
+    auto mask = static_cast<std::uint32_t>(_mm256_movemask_epi8(
+        _mm256_and_si256(_mm256_cmpeq_epi8(at_u, u), _mm256_cmpeq_epi8(at_g, g))));
+    while (mask != 0) {
+      int bit = __builtin_ctz(mask);
+      if (std::memcmp(p + bit, kNeedle, kLen) == 0) {
+        return p + bit;
+      }
+      mask &= mask - 1;
+    }
+    p += 32;
+  }
+#endif
+  auto rest = static_cast<std::size_t>(end - p);
+  return static_cast<const char*>(::memmem(p, rest, kNeedle, kLen));
+}
+
 bool may_carry_usage(std::string_view line) {
-  return line.find("\"usage\"") != std::string_view::npos;
+  return find_usage_key(line.data(), line.data() + line.size()) != nullptr;
 }
 
 struct LineParser::Impl {

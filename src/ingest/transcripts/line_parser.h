@@ -22,6 +22,9 @@ inline constexpr std::size_t kLinePadding = 64;
 // `"usage"` key.
 bool may_carry_usage(std::string_view line);
 
+// The first `"usage"` in [begin, end), or nullptr. SIMD; several times faster than memmem.
+const char* find_usage_key(const char* begin, const char* end);
+
 enum class LineKind {
   kNoUsage,    // valid for us but carries no usage (a user line mentioning "usage", ...)
   kUsage,      // `record` holds one request

@@ -1,0 +1,353 @@
+#include "ledger/request_writer.h"
+
+#include <deque>
+#include <memory>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+namespace ccgauge::ledger {
+namespace {
+
+constexpr std::int64_t kBucketMs = 900'000;  // a UTC quarter hour
+
+constexpr const char* kProbe = R"sql(
+SELECT id, key, output, sidechain, ts, project, model, speed, input, cache_write_5m,
+  cache_write_1h, cache_read, web_search, web_fetch, reported_cost, computed_cost, priced
+FROM requests WHERE key_hash = ?1
+)sql";
+
+constexpr const char* kInsert = R"sql(
+INSERT INTO requests(key_hash, key, message_id, request_id, ts, session, project, model, agent,
+  sidechain, speed, source, input, output, cache_write_5m, cache_write_1h, cache_read, web_search,
+  web_fetch, reported_cost, computed_cost, priced, limit_reset)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+  ?21, ?22, ?23)
+)sql";
+
+// The same columns as kInsert (bound the same way), for the row with id ?24.
+constexpr const char* kUpdate = R"sql(
+UPDATE requests SET key_hash = ?1, key = ?2, message_id = ?3, request_id = ?4, ts = ?5,
+  session = ?6, project = ?7, model = ?8, agent = ?9, sidechain = ?10, speed = ?11, source = ?12,
+  input = ?13, output = ?14, cache_write_5m = ?15, cache_write_1h = ?16, cache_read = ?17,
+  web_search = ?18, web_fetch = ?19, reported_cost = ?20, computed_cost = ?21, priced = ?22,
+  limit_reset = ?23
+WHERE id = ?24
+)sql";
+
+constexpr const char* kRollupAdd = R"sql(
+INSERT INTO usage_rollup VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+  ?16, ?17)
+ON CONFLICT(bucket, project, model, speed) DO UPDATE SET
+  requests = requests + excluded.requests, input = input + excluded.input,
+  output = output + excluded.output, cache_write_5m = cache_write_5m + excluded.cache_write_5m,
+  cache_write_1h = cache_write_1h + excluded.cache_write_1h,
+  cache_read = cache_read + excluded.cache_read, web_search = web_search + excluded.web_search,
+  web_fetch = web_fetch + excluded.web_fetch,
+  computed_cost = computed_cost + excluded.computed_cost,
+  auto_cost = auto_cost + excluded.auto_cost, display_cost = display_cost + excluded.display_cost,
+  unpriced = unpriced + excluded.unpriced, first_ts = min(first_ts, excluded.first_ts)
+)sql";
+
+bool wins(std::int64_t output, bool sidechain, std::int64_t kept_output, bool kept_sidechain) {
+  return output > kept_output || (output == kept_output && !sidechain && kept_sidechain);
+}
+
+// A request's contribution to its rollup row. The views must outlive the batch's flush.
+struct Contribution {
+  std::int64_t ts = 0;
+  std::string_view project;
+  std::string_view model;
+  std::int64_t speed = 0;
+  TokenCounts tokens;
+  Nanodollars computed_cost = 0;
+  std::optional<Nanodollars> reported_cost;
+  bool priced = true;
+};
+
+// The views point into the batch's records or into RequestWriter::Impl::old_strings, which
+// live until the batch's rollup is flushed.
+struct RollupKey {
+  std::int64_t bucket;
+  std::string_view project;
+  std::string_view model;
+  std::int64_t speed;
+  friend bool operator==(const RollupKey&, const RollupKey&) = default;
+};
+
+struct RollupKeyHash {
+  std::size_t operator()(const RollupKey& k) const {
+    std::size_t h = std::hash<std::int64_t>()(k.bucket * 4 + k.speed);
+    h ^= std::hash<std::string_view>()(k.project) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h ^= std::hash<std::string_view>()(k.model) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h;
+  }
+};
+
+struct RollupDelta {
+  std::int64_t requests = 0;
+  TokenCounts tokens;
+  Nanodollars computed_cost = 0;
+  Nanodollars auto_cost = 0;
+  Nanodollars display_cost = 0;
+  std::int64_t unpriced = 0;
+  std::int64_t first_ts = INT64_MAX;
+};
+
+void scale_add(TokenCounts& into, const TokenCounts& t, std::int64_t sign) {
+  into.input += sign * t.input;
+  into.output += sign * t.output;
+  into.cache_write_5m += sign * t.cache_write_5m;
+  into.cache_write_1h += sign * t.cache_write_1h;
+  into.cache_read += sign * t.cache_read;
+  into.web_search_requests += sign * t.web_search_requests;
+  into.web_fetch_requests += sign * t.web_fetch_requests;
+}
+
+}  // namespace
+
+PricedCost price_request(const pricing::PriceTable& prices, std::string_view model,
+                         const TokenCounts& tokens, Speed speed) {
+  if (model.empty()) {
+    return {};
+  }
+  const pricing::ModelPrice* price = prices.find(model);
+  if (price == nullptr) {
+    return {0, false};
+  }
+  return {pricing::cost_of(*price, tokens, speed), true};
+}
+
+std::int64_t key_hash(std::string_view key) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  // Finalize (FNV alone mixes the last bytes poorly), then keep it positive.
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return static_cast<std::int64_t>(h >> 1);
+}
+
+Status rebuild_rollup(Database& db) {
+  if (auto s = db.exec("DELETE FROM usage_rollup"); !s) {
+    return s;
+  }
+  return db.exec(fmt::format(
+      "INSERT INTO usage_rollup SELECT ts / {0}, project, model, speed, count(*), sum(input), "
+      "sum(output), sum(cache_write_5m), sum(cache_write_1h), sum(cache_read), sum(web_search), "
+      "sum(web_fetch), sum(computed_cost), sum(coalesce(reported_cost, computed_cost)), "
+      "sum(coalesce(reported_cost, 0)), sum(1 - priced), min(ts) FROM requests "
+      "GROUP BY ts / {0}, project, model, speed",
+      kBucketMs));
+}
+
+struct RequestWriter::Impl {
+  const pricing::PriceTable* prices;  // not owned
+  Statement probe;
+  Statement insert;
+  Statement update;
+  Statement rollup;
+  std::unordered_map<RollupKey, RollupDelta, RollupKeyHash> deltas;
+  std::deque<std::string> old_strings;  // project and model of replaced rows, for `deltas`
+
+  void account(const Contribution& c, std::int64_t sign) {
+    RollupDelta& d = deltas[RollupKey{c.ts / kBucketMs, c.project, c.model, c.speed}];
+    d.requests += sign;
+    scale_add(d.tokens, c.tokens, sign);
+    d.computed_cost += sign * c.computed_cost;
+    d.auto_cost += sign * c.reported_cost.value_or(c.computed_cost);
+    d.display_cost += sign * c.reported_cost.value_or(0);
+    d.unpriced += sign * (c.priced ? 0 : 1);
+    if (sign > 0) {
+      d.first_ts = std::min(d.first_ts, c.ts);
+    }
+  }
+
+  Status write_one(const SourcedRecord& sr, const std::string& key);
+  Status flush_rollup();
+};
+
+Status RequestWriter::Impl::write_one(const SourcedRecord& sr, const std::string& key) {
+  const UsageRecord& r = sr.record;
+  std::int64_t hash = key_hash(key);
+  std::optional<std::int64_t> existing_id;
+  Contribution old;
+  probe.bind(1, hash);
+  for (;;) {
+    auto step = probe.step();
+    if (!step) {
+      probe.reset();
+      return tl::unexpected(step.error());
+    }
+    if (*step == Statement::StepResult::kDone) {
+      break;
+    }
+    if (probe.column_text(1) != key) {
+      continue;  // A different key with the same hash.
+    }
+    if (!wins(r.tokens.output, r.sidechain, probe.column_int(2), probe.column_int(3) != 0)) {
+      probe.reset();
+      return {};  // The stored line stays.
+    }
+    existing_id = probe.column_int(0);
+    old.ts = probe.column_int(4);
+    old.project = old_strings.emplace_back(probe.column_text(5));
+    old.model = old_strings.emplace_back(probe.column_text(6));
+    old.speed = probe.column_int(7);
+    old.tokens = TokenCounts{probe.column_int(8),  probe.column_int(2),  probe.column_int(9),
+                             probe.column_int(10), probe.column_int(11), probe.column_int(12),
+                             probe.column_int(13)};
+    old.reported_cost = probe.column_is_null(14) ? std::nullopt
+                                                 : std::optional<Nanodollars>(probe.column_int(14));
+    old.computed_cost = probe.column_int(15);
+    old.priced = probe.column_int(16) != 0;
+    break;
+  }
+  probe.reset();
+
+  PricedCost p = price_request(*prices, r.model, r.tokens, r.speed);
+  Statement& stmt = existing_id ? update : insert;
+  stmt.bind(1, hash)
+      .bind(2, key)
+      .bind(3, r.message_id)
+      .bind(4, r.request_id)
+      .bind(5, to_epoch_ms(r.instant))
+      .bind(6, r.session_id)
+      .bind(7, r.project)
+      .bind(8, r.model)
+      .bind(9, static_cast<std::int64_t>(r.agent))
+      .bind(10, std::int64_t{r.sidechain})
+      .bind(11, static_cast<std::int64_t>(r.speed))
+      .bind(12, sr.source)
+      .bind(13, r.tokens.input)
+      .bind(14, r.tokens.output)
+      .bind(15, r.tokens.cache_write_5m)
+      .bind(16, r.tokens.cache_write_1h)
+      .bind(17, r.tokens.cache_read)
+      .bind(18, r.tokens.web_search_requests)
+      .bind(19, r.tokens.web_fetch_requests)
+      .bind(20, r.reported_cost)
+      .bind(21, p.cost)
+      .bind(22, std::int64_t{p.priced})
+      .bind(23, r.limit_reset_epoch_s);
+  if (existing_id) {
+    stmt.bind(24, *existing_id);
+  }
+  if (auto s = stmt.run(); !s) {
+    return s;
+  }
+  if (existing_id) {
+    account(old, -1);
+  }
+  account(Contribution{to_epoch_ms(r.instant), r.project, r.model,
+                       static_cast<std::int64_t>(r.speed), r.tokens, p.cost, r.reported_cost,
+                       p.priced},
+          +1);
+  return {};
+}
+
+Status RequestWriter::Impl::flush_rollup() {
+  for (const auto& [key, d] : deltas) {
+    rollup.bind(1, key.bucket)
+        .bind(2, key.project)
+        .bind(3, key.model)
+        .bind(4, key.speed)
+        .bind(5, d.requests)
+        .bind(6, d.tokens.input)
+        .bind(7, d.tokens.output)
+        .bind(8, d.tokens.cache_write_5m)
+        .bind(9, d.tokens.cache_write_1h)
+        .bind(10, d.tokens.cache_read)
+        .bind(11, d.tokens.web_search_requests)
+        .bind(12, d.tokens.web_fetch_requests)
+        .bind(13, d.computed_cost)
+        .bind(14, d.auto_cost)
+        .bind(15, d.display_cost)
+        .bind(16, d.unpriced)
+        .bind(17, d.first_ts == INT64_MAX ? key.bucket * kBucketMs : d.first_ts);
+    if (auto s = rollup.run(); !s) {
+      return s;
+    }
+  }
+  deltas.clear();
+  return {};
+}
+
+Result<RequestWriter> RequestWriter::prepare(Database& db, const pricing::PriceTable& prices) {
+  auto probe = db.prepare(kProbe);
+  auto insert = db.prepare(kInsert);
+  auto update = db.prepare(kUpdate);
+  auto rollup = db.prepare(kRollupAdd);
+  for (auto* r : {&probe, &insert, &update, &rollup}) {
+    if (!*r) {
+      return tl::unexpected(r->error());
+    }
+  }
+  auto impl = std::unique_ptr<Impl>(new Impl{&prices, std::move(*probe), std::move(*insert),
+                                             std::move(*update), std::move(*rollup), {}, {}});
+  return RequestWriter(std::move(impl));
+}
+
+Status RequestWriter::write(std::vector<SourcedRecord>& records) {
+  collapse_duplicates(records);
+  impl_->deltas.clear();
+  impl_->old_strings.clear();
+  for (const SourcedRecord& record : records) {
+    if (auto s = impl_->write_one(record, record.key); !s) {
+      return s;
+    }
+  }
+  return impl_->flush_rollup();
+}
+
+void collapse_duplicates(std::vector<SourcedRecord>& records) {
+  for (SourcedRecord& r : records) {
+    if (r.key.empty()) {
+      r.key = dedupe_key(r.record);
+    }
+  }
+  // key -> index of the record that holds it so far
+  std::unordered_map<std::string_view, std::size_t> holder;
+  holder.reserve(records.size());
+  std::vector<bool> lost(records.size(), false);
+  bool any_lost = false;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    auto [it, added] = holder.try_emplace(records[i].key, i);
+    if (added) {
+      continue;
+    }
+    const UsageRecord& kept = records[it->second].record;
+    const UsageRecord& candidate = records[i].record;
+    any_lost = true;
+    if (wins(candidate.tokens.output, candidate.sidechain, kept.tokens.output, kept.sidechain)) {
+      // The winner takes the loser's place, so winners stay in first-seen order. Keys are
+      // equal, so only the records move and `holder`'s views stay valid.
+      std::swap(records[it->second].record, records[i].record);
+      std::swap(records[it->second].source, records[i].source);
+    }
+    lost[i] = true;
+  }
+  if (!any_lost) {
+    return;
+  }
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (!lost[i]) {
+      if (out != i) {
+        records[out] = std::move(records[i]);
+      }
+      ++out;
+    }
+  }
+  records.resize(out);
+}
+
+RequestWriter::RequestWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RequestWriter::RequestWriter(RequestWriter&&) noexcept = default;
+RequestWriter& RequestWriter::operator=(RequestWriter&&) noexcept = default;
+RequestWriter::~RequestWriter() = default;
+
+}  // namespace ccgauge::ledger
