@@ -215,6 +215,20 @@ Result<Ledger> Ledger::open(const std::string& path, const pricing::PriceTable& 
   if (auto s = ledger.prepare_writes(); !s) {
     return tl::unexpected(s.error());
   }
+  auto any = ledger.db_.prepare("SELECT EXISTS(SELECT 1 FROM requests)");
+  if (!any) {
+    return tl::unexpected(any.error());
+  }
+  if (auto step = any->step(); !step) {
+    return tl::unexpected(step.error());
+  }
+  bool empty = any->column_int(0) == 0;
+  any->reset();  // A running statement would lock the table against DROP INDEX.
+  Status mode = empty ? ledger.writer_->begin_bulk(ledger.db_)
+                                        : RequestWriter::ensure_indexes(ledger.db_);
+  if (!mode) {
+    return tl::unexpected(mode.error());
+  }
   return ledger;
 }
 
@@ -346,7 +360,7 @@ Status Ledger::commit(IngestBatch& batch) {
     return {};
   }
   return in_transaction(db_, [&]() -> Status {
-    if (auto s = writer_->write(batch.records); !s) {
+    if (auto s = writer_->write(db_, batch.records); !s) {
       return s;
     }
     for (const MalformedLine& m : batch.malformed) {
@@ -383,6 +397,8 @@ Status Ledger::commit(IngestBatch& batch) {
     return Status{};
   });
 }
+
+Status Ledger::end_bulk_load() { return writer_->end_bulk(db_); }
 
 Status Ledger::for_each_request(const RequestQuery& query,
                                 const std::function<void(const analytics::RequestRow&)>& fn) const {

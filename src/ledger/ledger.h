@@ -111,7 +111,12 @@ class Ledger {
   // (collapse_duplicates).
   Status commit(IngestBatch& batch);
 
-  // Streams deduped requests in time order.
+  // A ledger opened empty is filled in bulk: its indexes are built once, here. Call it after
+  // the first catch-up; a no-op otherwise. (A process that never calls it leaves the indexes to
+  // the next open.)
+  Status end_bulk_load();
+
+  // Streams deduped requests.
   Status for_each_request(const RequestQuery& query,
                           const std::function<void(const analytics::RequestRow&)>& fn) const;
 

@@ -11,11 +11,17 @@ namespace {
 
 constexpr std::int64_t kBucketMs = 900'000;  // a UTC quarter hour
 
-constexpr const char* kProbe = R"sql(
-SELECT id, key, output, sidechain, ts, project, model, speed, input, cache_write_5m,
-  cache_write_1h, cache_read, web_search, web_fetch, reported_cost, computed_cost, priced
-FROM requests WHERE key_hash = ?1
-)sql";
+#define CCG_PROBE_COLUMNS                                                                   \
+  "SELECT id, key, output, sidechain, ts, project, model, speed, input, cache_write_5m, "    \
+  "cache_write_1h, cache_read, web_search, web_fetch, reported_cost, computed_cost, priced " \
+  "FROM requests "
+constexpr const char* kProbe = CCG_PROBE_COLUMNS "WHERE key_hash = ?1";
+constexpr const char* kProbeById = CCG_PROBE_COLUMNS "WHERE id = ?1";
+#undef CCG_PROBE_COLUMNS
+
+constexpr const char* kCreateIndexes =
+    "CREATE INDEX IF NOT EXISTS requests_key_hash ON requests(key_hash);"
+    "CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);";
 
 constexpr const char* kInsert = R"sql(
 INSERT INTO requests(key_hash, key, message_id, request_id, ts, session, project, model, agent,
@@ -145,13 +151,28 @@ Status rebuild_rollup(Database& db) {
 }
 
 struct RequestWriter::Impl {
+  Database* db = nullptr;             // set for the duration of each public call
   const pricing::PriceTable* prices;  // not owned
   Statement probe;
+  Statement probe_by_id;
+  Statement max_id;
   Statement insert;
   Statement update;
   Statement rollup;
   std::unordered_map<RollupKey, RollupDelta, RollupKeyHash> deltas;
   std::deque<std::string> old_strings;  // project and model of replaced rows, for `deltas`
+  // Bulk mode: every stored row's key hash -> its id, and the id this writer inserted last.
+  bool bulk = false;
+  std::unordered_multimap<std::int64_t, std::int64_t> ids_by_hash;
+  std::int64_t last_id = 0;
+
+  Status check_still_alone();
+
+  enum class Found { kAbsent, kStays, kReplaces, kError };
+  Found find_in(Statement& q, const UsageRecord& r, std::string_view key, std::int64_t& id,
+                Contribution& old, Error& error);
+  Found find_stored(const UsageRecord& r, std::string_view key, std::int64_t hash,
+                    std::int64_t& id, Contribution& old, Error& error);
 
   void account(const Contribution& c, std::int64_t sign) {
     RollupDelta& d = deltas[RollupKey{c.ts / kBucketMs, c.project, c.model, c.speed}];
@@ -170,46 +191,81 @@ struct RequestWriter::Impl {
   Status flush_rollup();
 };
 
+// Steps `q` (a probe) over its rows and looks for `key`. kStays: the stored row beats `r`;
+// kReplaces: `id` and `old` describe the stored row `r` replaces; kAbsent: no row has the key.
+RequestWriter::Impl::Found RequestWriter::Impl::find_in(Statement& q, const UsageRecord& r,
+                                                       std::string_view key, std::int64_t& id,
+                                                       Contribution& old, Error& error) {
+  for (;;) {
+    auto step = q.step();
+    if (!step) {
+      error = step.error();
+      return Found::kError;
+    }
+    if (*step == Statement::StepResult::kDone) {
+      return Found::kAbsent;
+    }
+    if (q.column_text(1) != key) {
+      continue;  // A different key with the same hash.
+    }
+    if (!wins(r.tokens.output, r.sidechain, q.column_int(2), q.column_int(3) != 0)) {
+      return Found::kStays;
+    }
+    id = q.column_int(0);
+    old.ts = q.column_int(4);
+    old.project = old_strings.emplace_back(q.column_text(5));
+    old.model = old_strings.emplace_back(q.column_text(6));
+    old.speed = q.column_int(7);
+    old.tokens = TokenCounts{q.column_int(8),  q.column_int(2),  q.column_int(9), q.column_int(10),
+                             q.column_int(11), q.column_int(12), q.column_int(13)};
+    old.reported_cost =
+        q.column_is_null(14) ? std::nullopt : std::optional<Nanodollars>(q.column_int(14));
+    old.computed_cost = q.column_int(15);
+    old.priced = q.column_int(16) != 0;
+    return Found::kReplaces;
+  }
+}
+
+// Finds the stored row holding `key`: through the key-hash index, or in bulk mode through the
+// ids kept in memory.
+RequestWriter::Impl::Found RequestWriter::Impl::find_stored(const UsageRecord& r,
+                                                           std::string_view key,
+                                                           std::int64_t hash, std::int64_t& id,
+                                                           Contribution& old, Error& error) {
+  if (!bulk) {
+    probe.bind(1, hash);
+    Found found = find_in(probe, r, key, id, old, error);
+    probe.reset();
+    return found;
+  }
+  auto [from, to] = ids_by_hash.equal_range(hash);
+  for (auto it = from; it != to; ++it) {
+    probe_by_id.bind(1, it->second);
+    Found found = find_in(probe_by_id, r, key, id, old, error);
+    probe_by_id.reset();
+    if (found != Found::kAbsent) {
+      return found;
+    }
+  }
+  return Found::kAbsent;
+}
+
 Status RequestWriter::Impl::write_one(const SourcedRecord& sr, const std::string& key) {
   const UsageRecord& r = sr.record;
   std::int64_t hash = key_hash(key);
-  std::optional<std::int64_t> existing_id;
+  std::int64_t existing_id = 0;
   Contribution old;
-  probe.bind(1, hash);
-  for (;;) {
-    auto step = probe.step();
-    if (!step) {
-      probe.reset();
-      return tl::unexpected(step.error());
-    }
-    if (*step == Statement::StepResult::kDone) {
-      break;
-    }
-    if (probe.column_text(1) != key) {
-      continue;  // A different key with the same hash.
-    }
-    if (!wins(r.tokens.output, r.sidechain, probe.column_int(2), probe.column_int(3) != 0)) {
-      probe.reset();
-      return {};  // The stored line stays.
-    }
-    existing_id = probe.column_int(0);
-    old.ts = probe.column_int(4);
-    old.project = old_strings.emplace_back(probe.column_text(5));
-    old.model = old_strings.emplace_back(probe.column_text(6));
-    old.speed = probe.column_int(7);
-    old.tokens = TokenCounts{probe.column_int(8),  probe.column_int(2),  probe.column_int(9),
-                             probe.column_int(10), probe.column_int(11), probe.column_int(12),
-                             probe.column_int(13)};
-    old.reported_cost = probe.column_is_null(14) ? std::nullopt
-                                                 : std::optional<Nanodollars>(probe.column_int(14));
-    old.computed_cost = probe.column_int(15);
-    old.priced = probe.column_int(16) != 0;
-    break;
+  Error error;
+  Found found = find_stored(r, key, hash, existing_id, old, error);
+  if (found == Found::kError) {
+    return tl::unexpected(error);
   }
-  probe.reset();
-
+  if (found == Found::kStays) {
+    return {};
+  }
+  bool replaces = found == Found::kReplaces;
   PricedCost p = price_request(*prices, r.model, r.tokens, r.speed);
-  Statement& stmt = existing_id ? update : insert;
+  Statement& stmt = replaces ? update : insert;
   stmt.bind(1, hash)
       .bind(2, key)
       .bind(3, r.message_id)
@@ -233,20 +289,41 @@ Status RequestWriter::Impl::write_one(const SourcedRecord& sr, const std::string
       .bind(21, p.cost)
       .bind(22, std::int64_t{p.priced})
       .bind(23, r.limit_reset_epoch_s);
-  if (existing_id) {
-    stmt.bind(24, *existing_id);
+  if (replaces) {
+    stmt.bind(24, existing_id);
   }
   if (auto s = stmt.run(); !s) {
     return s;
   }
-  if (existing_id) {
+  if (replaces) {
     account(old, -1);
+  } else if (bulk) {
+    last_id = db->last_insert_rowid();
+    ids_by_hash.emplace(hash, last_id);
   }
   account(Contribution{to_epoch_ms(r.instant), r.project, r.model,
                        static_cast<std::int64_t>(r.speed), r.tokens, p.cost, r.reported_cost,
                        p.priced},
           +1);
   return {};
+}
+
+// In bulk mode, the memory map must know every row: if a row this writer did not insert
+// appeared (another process), leave bulk mode.
+Status RequestWriter::Impl::check_still_alone() {
+  auto step = max_id.step();
+  if (!step) {
+    max_id.reset();
+    return tl::unexpected(step.error());
+  }
+  std::int64_t max = max_id.column_is_null(0) ? 0 : max_id.column_int(0);
+  max_id.reset();
+  if (max == last_id) {
+    return {};
+  }
+  bulk = false;
+  ids_by_hash = {};
+  return db->exec(kCreateIndexes);
 }
 
 Status RequestWriter::Impl::flush_rollup() {
@@ -278,20 +355,30 @@ Status RequestWriter::Impl::flush_rollup() {
 
 Result<RequestWriter> RequestWriter::prepare(Database& db, const pricing::PriceTable& prices) {
   auto probe = db.prepare(kProbe);
+  auto probe_by_id = db.prepare(kProbeById);
+  auto max_id = db.prepare("SELECT max(id) FROM requests");
   auto insert = db.prepare(kInsert);
   auto update = db.prepare(kUpdate);
   auto rollup = db.prepare(kRollupAdd);
-  for (auto* r : {&probe, &insert, &update, &rollup}) {
+  for (auto* r : {&probe, &probe_by_id, &max_id, &insert, &update, &rollup}) {
     if (!*r) {
       return tl::unexpected(r->error());
     }
   }
-  auto impl = std::unique_ptr<Impl>(new Impl{&prices, std::move(*probe), std::move(*insert),
-                                             std::move(*update), std::move(*rollup), {}, {}});
+  auto impl = std::unique_ptr<Impl>(new Impl{nullptr, &prices, std::move(*probe),
+                                             std::move(*probe_by_id), std::move(*max_id),
+                                             std::move(*insert), std::move(*update),
+                                             std::move(*rollup), {}, {}, false, {}, 0});
   return RequestWriter(std::move(impl));
 }
 
-Status RequestWriter::write(std::vector<SourcedRecord>& records) {
+Status RequestWriter::write(Database& db, std::vector<SourcedRecord>& records) {
+  impl_->db = &db;
+  if (impl_->bulk) {
+    if (auto s = impl_->check_still_alone(); !s) {
+      return s;
+    }
+  }
   collapse_duplicates(records);
   impl_->deltas.clear();
   impl_->old_strings.clear();
@@ -302,6 +389,32 @@ Status RequestWriter::write(std::vector<SourcedRecord>& records) {
   }
   return impl_->flush_rollup();
 }
+
+Status RequestWriter::begin_bulk(Database& db) {
+  impl_->db = &db;
+  if (auto s = impl_->db->exec("DROP INDEX IF EXISTS requests_key_hash; "
+                               "DROP INDEX IF EXISTS requests_ts;");
+      !s) {
+    return s;
+  }
+  impl_->bulk = true;
+  impl_->last_id = 0;
+  return impl_->check_still_alone();
+}
+
+Status RequestWriter::end_bulk(Database& db) {
+  impl_->db = &db;
+  if (!impl_->bulk) {
+    return {};
+  }
+  impl_->bulk = false;
+  impl_->ids_by_hash = {};
+  return impl_->db->exec(kCreateIndexes);
+}
+
+bool RequestWriter::bulk() const { return impl_->bulk; }
+
+Status RequestWriter::ensure_indexes(Database& db) { return db.exec(kCreateIndexes); }
 
 void collapse_duplicates(std::vector<SourcedRecord>& records) {
   for (SourcedRecord& r : records) {

@@ -36,13 +36,25 @@ Status rebuild_rollup(Database& db);
 
 class RequestWriter {
  public:
-  // `db` and `prices` must outlive the writer.
+  // `prices` must outlive the writer; `db` is the connection every later call passes (the
+  // writer keeps no pointer to it, so the Database may move).
   static Result<RequestWriter> prepare(Database& db, const pricing::PriceTable& prices);
 
   // Applies the dedupe rule to `records` against the batch and the stored rows, writes the
   // winners and updates the rollup. Call inside a transaction.
   // `records` is collapsed in place first (see collapse_duplicates).
-  Status write(std::vector<SourcedRecord>& records);
+  Status write(Database& db, std::vector<SourcedRecord>& records);
+
+  // Bulk mode, for a first catch-up into an empty ledger: the key-hash and time indexes are
+  // dropped and keys are tracked in memory instead, so every new request is a plain append.
+  // end_bulk() builds the indexes once. If another process writes requests meanwhile, the
+  // writer notices at its next batch and leaves bulk mode. A process killed in bulk mode
+  // leaves no indexes; ensure_indexes() at the next open builds them.
+  Status begin_bulk(Database& db);
+  Status end_bulk(Database& db);
+  bool bulk() const;
+
+  static Status ensure_indexes(Database& db);
 
  private:
   struct Impl;

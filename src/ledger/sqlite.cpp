@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
+
 #include <fmt/format.h>
 
 namespace ccgauge::ledger {
@@ -22,6 +24,9 @@ Database::~Database() = default;
 Statement::~Statement() = default;
 
 Result<Database> Database::open(const std::string& path, Mode mode, int busy_timeout_ms) {
+  // Memory statistics take a global mutex on every SQLite allocation; nothing reads them.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   int flags = SQLITE_OPEN_NOMUTEX;
   flags |= mode == Mode::kReadWrite ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
                                     : SQLITE_OPEN_READONLY;
@@ -69,6 +74,8 @@ Result<Statement> Database::prepare(std::string_view sql) const {
 }
 
 std::int64_t Database::changes() const { return sqlite3_changes64(db_.get()); }
+
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }
 
 Statement& Statement::bind(int index, std::int64_t value) {
   sqlite3_bind_int64(stmt_.get(), index, value);

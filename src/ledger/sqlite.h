@@ -33,6 +33,7 @@ class Database {
   Status exec(std::string_view sql);
   Result<Statement> prepare(std::string_view sql) const;
   std::int64_t changes() const;
+  std::int64_t last_insert_rowid() const;
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_.get(); }
 

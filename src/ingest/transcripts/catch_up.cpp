@@ -24,7 +24,7 @@ namespace {
 constexpr std::size_t kInitialBuffer = 4 << 20;       // bytes read at once
 constexpr std::size_t kRecordsPerCommit = 20'000;
 constexpr std::int64_t kMalformedKeptPerFile = 100;   // rows stored per file, the rest counted
-constexpr std::size_t kQueueCapacity = 16;
+constexpr std::size_t kQueueCapacity = 64;
 constexpr std::int64_t kInlineBytes = 8 << 20;        // below this, no worker threads
 
 // One file to read, from where.
@@ -327,6 +327,9 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
   std::vector<Work> work = plan(files, *cursors);
   cursors->clear();
   if (work.empty()) {
+    if (auto s = ledger.end_bulk_load(); !s) {
+      return tl::unexpected(s.error());
+    }
     return stats;
   }
   CatchUpProgress progress;
@@ -426,6 +429,9 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
   }
   if (commit_status) {
     commit_status = ledger.commit(batch);
+  }
+  if (commit_status) {
+    commit_status = ledger.end_bulk_load();
   }
   if (!commit_status) {
     return tl::unexpected(commit_status.error());
