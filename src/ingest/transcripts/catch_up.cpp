@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "ingest/transcripts/line_parser.h"
+#include "ingest/transcripts/record_pack.h"
 
 namespace ccgauge::ingest {
 namespace {
@@ -36,7 +37,8 @@ struct Work {
 
 // What a worker hands the committing thread: one region of one file, complete lines only.
 struct ChunkResult {
-  std::vector<ledger::SourcedRecord> records;
+  std::string packed_records;  // pack_record() output
+  std::int64_t record_count = 0;
   std::vector<ledger::MalformedLine> malformed;
   std::vector<ledger::LimitSample> limits;
   ledger::Cursor cursor;  // after this region
@@ -149,10 +151,8 @@ class FileReader {
       }
       std::size_t complete = static_cast<std::size_t>(static_cast<const char*>(last_nl) - data) + 1;
       ChunkResult r;
-      r.records.reserve(512);
       scan_lines(std::string_view(data, complete), file, cursor, malformed_kept, r);
-      // Lines of one response sit next to each other: collapse them here, on this worker.
-      ledger::collapse_duplicates(r.records);
+      flush_pending(r);
       cursor.offset = base + static_cast<std::int64_t>(complete);
       r.bytes = static_cast<std::int64_t>(complete);
       base = cursor.offset;
@@ -259,23 +259,55 @@ class FileReader {
         }
         return;
       case LineKind::kUsage: {
-        ledger::SourcedRecord sr;
-        sr.record = parsed_.record;
-        if (sr.record.session_id.empty()) {
-          sr.record.session_id = file.path_session;
+        UsageRecord& record = parsed_.record;
+        if (record.session_id.empty()) {
+          record.session_id = file.path_session;
         }
-        sr.record.project = cursor.project.empty() ? file.project_dir : cursor.project;
+        record.project = cursor.project.empty() ? file.project_dir : cursor.project;
         if (file.subagent) {
-          sr.record.agent = Agent::kSubagent;
+          record.agent = Agent::kSubagent;
         }
-        r.records.push_back(std::move(sr));
+        hold(record, r);
         return;
       }
     }
   }
 
+  // Claude Code writes one line per content block of a response, each with the response's
+  // usage, one after another. The last record is held back so that such a run leaves one
+  // record (the dedupe rule's winner), without allocating.
+  void hold(UsageRecord& record, ChunkResult& r) {
+    if (has_pending_ && same_request(pending_, record)) {
+      bool wins = record.tokens.output > pending_.tokens.output ||
+                  (record.tokens.output == pending_.tokens.output && !record.sidechain &&
+                   pending_.sidechain);
+      if (wins) {
+        std::swap(pending_, record);
+      }
+      return;
+    }
+    flush_pending(r);
+    std::swap(pending_, record);
+    has_pending_ = true;
+  }
+
+  static bool same_request(const UsageRecord& a, const UsageRecord& b) {
+    return !a.message_id.empty() && a.message_id == b.message_id &&
+           a.request_id == b.request_id && (!a.request_id.empty() || a.session_id == b.session_id);
+  }
+
+  void flush_pending(ChunkResult& r) {
+    if (has_pending_) {
+      pack_record(pending_, r.packed_records);
+      ++r.record_count;
+      has_pending_ = false;
+    }
+  }
+
   LineParser& parser_;
   ParsedLine parsed_;
+  UsageRecord pending_;
+  bool has_pending_ = false;
 };
 
 // Decides which files need reading and from where.
@@ -357,7 +389,10 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
       }
       batch.malformed.push_back(std::move(m));
     }
-    std::move(r.records.begin(), r.records.end(), std::back_inserter(batch.records));
+    const char* pos = r.packed_records.data();
+    for (std::int64_t i = 0; i < r.record_count; ++i) {
+      unpack_record(pos, batch.records.emplace_back().record);
+    }
     std::move(r.limits.begin(), r.limits.end(), std::back_inserter(batch.limit_samples));
     if (!r.cursor.path.empty()) {
       batch.cursors.push_back(std::move(r.cursor));
