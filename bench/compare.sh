@@ -116,19 +116,20 @@ export TZ=UTC LOG_LEVEL=0
 export CLAUDE_CONFIG_DIR=$DATA
 
 # run_timed OUT CMD...: runs CMD with stdout to OUT; prints "wall_s rss_kb". Wall time comes from
-# the clock (/usr/bin/time's %e has only 10 ms resolution), peak RSS from /usr/bin/time.
+# bash's clock (/usr/bin/time's %e has only 10 ms resolution, and forking `date` around the run
+# would add its own start-up), peak RSS from /usr/bin/time.
 run_timed() {
   local out=$1 start end
   shift
-  start=$(date +%s%N)
+  start=${EPOCHREALTIME/./}
   if ! /usr/bin/time -f '%M' -o "$TMP/time" "$@" > "$out" 2> "$TMP/stderr"; then
     echo "compare.sh: command failed: $*" >&2
     sed 's/^/  /' "$TMP/stderr" >&2
     tail -2 "$TMP/time" >&2 || true
     exit 1
   fi
-  end=$(date +%s%N)
-  echo "$(((end - start) / 1000)) $(tail -1 "$TMP/time")" | awk '{ printf "%.4f %d\n", $1 / 1e6, $2 }'
+  end=${EPOCHREALTIME/./}
+  echo "$((end - start)) $(tail -1 "$TMP/time")" | awk '{ printf "%.4f %d\n", $1 / 1e6, $2 }'
 }
 
 # median of the first (wall) column and the max of the second (RSS) over lines on stdin.

@@ -409,7 +409,12 @@ Status RequestWriter::end_bulk(Database& db) {
   }
   impl_->bulk = false;
   impl_->ids_by_hash = {};
-  return impl_->db->exec(kCreateIndexes);
+  if (auto s = impl_->db->exec(kCreateIndexes); !s) {
+    return s;
+  }
+  // A bulk load leaves a WAL as large as the data; copy it into the database now, so that the
+  // next small update does not pay for it.
+  return impl_->db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 bool RequestWriter::bulk() const { return impl_->bulk; }

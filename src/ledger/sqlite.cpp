@@ -39,6 +39,9 @@ Result<Database> Database::open(const std::string& path, Mode mode, int busy_tim
     return tl::unexpected(sqlite_error(raw, rc, fmt::format("cannot open ledger {}", path)));
   }
   sqlite3_busy_timeout(raw, busy_timeout_ms);
+  // Closing the last connection would copy the WAL into the database and sync it, on every
+  // command; the automatic checkpoint (wal_autocheckpoint) does that as the WAL grows instead.
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   if (mode == Mode::kReadWrite) {
     if (auto s = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s) {
       return tl::unexpected(s.error());

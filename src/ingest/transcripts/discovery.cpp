@@ -106,17 +106,30 @@ struct Walker {
       if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) {
         continue;
       }
+      std::size_t len = std::strlen(name);
+      bool jsonl = len >= 6 && std::strcmp(name + len - 6, ".jsonl") == 0;
+      unsigned char type = entry->d_type;
+      if (type == DT_REG && !jsonl) {
+        continue;  // Not a transcript: no stat needed.
+      }
+      std::string path = dir + "/" + name;
+      if (type == DT_DIR) {
+        // A real directory cannot close a loop (only links can), so it needs no stat.
+        rel.emplace_back(name);
+        walk(path, rel);
+        rel.pop_back();
+        continue;
+      }
       struct stat st {};
       // fstatat without AT_SYMLINK_NOFOLLOW follows links: a linked file or directory is
       // treated as what it points to.
       if (::fstatat(dfd, name, &st, 0) != 0) {
-        if (entry->d_type == DT_LNK) {
+        if (type == DT_LNK) {
           continue;  // A dangling link is not a transcript.
         }
-        problems.push_back({dir + "/" + name, std::strerror(errno)});
+        problems.push_back({path, std::strerror(errno)});
         continue;
       }
-      std::string path = dir + "/" + name;
       if (S_ISDIR(st.st_mode)) {
         auto id = std::make_pair(static_cast<std::uint64_t>(st.st_dev),
                                  static_cast<std::uint64_t>(st.st_ino));
@@ -129,8 +142,7 @@ struct Walker {
         visited.erase(id);
         continue;
       }
-      std::size_t len = std::strlen(name);
-      if (!S_ISREG(st.st_mode) || len < 6 || std::strcmp(name + len - 6, ".jsonl") != 0) {
+      if (!S_ISREG(st.st_mode) || !jsonl) {
         continue;
       }
       if (rel.empty()) {
