@@ -159,11 +159,21 @@ Status write_meta(Database& db, std::string_view key, std::string_view value) {
 }  // namespace
 
 std::string dedupe_key(const UsageRecord& r) {
-  if (!r.message_id.empty() && !r.request_id.empty()) {
-    return fmt::format("{}|{}", r.message_id, r.request_id);
-  }
+  std::string key;
+  dedupe_key_into(r, key);
+  return key;
+}
+
+void dedupe_key_into(const UsageRecord& r, std::string& out) {
+  out.clear();
   if (!r.message_id.empty()) {
-    return fmt::format("{}|s:{}", r.message_id, r.session_id);
+    out.append(r.message_id).append(1, '|');
+    if (!r.request_id.empty()) {
+      out.append(r.request_id);
+    } else {
+      out.append("s:").append(r.session_id);
+    }
+    return;
   }
   // No message id: the record's own content identifies it, so a re-read line maps to the same
   // key while two different requests do not.
@@ -173,7 +183,7 @@ std::string dedupe_key(const UsageRecord& r) {
   std::int64_t numbers[] = {to_epoch_ms(r.instant), r.tokens.input, r.tokens.output,
                             r.tokens.cache_write_5m, r.tokens.cache_write_1h, r.tokens.cache_read};
   h = fnv1a(h, std::string_view(reinterpret_cast<const char*>(numbers), sizeof(numbers)));
-  return fmt::format("h:{:016x}", h);
+  fmt::format_to(std::back_inserter(out), "h:{:016x}", h);
 }
 
 Ledger::Ledger(Database db, const pricing::PriceTable& prices)

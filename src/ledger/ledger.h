@@ -60,7 +60,8 @@ struct LimitSample {
 struct SourcedRecord {
   UsageRecord record;
   std::string source = "transcript";
-  std::string key;  // dedupe_key(record); filled by collapse_duplicates() or the writer
+  std::string key;          // dedupe_key(record); filled by collapse_duplicates()
+  std::int64_t key_hash = 0;  // of `key`; filled with it
 };
 
 // Everything one commit writes.
@@ -148,6 +149,8 @@ class Ledger {
 
 // The dedupe key of a record (see the class comment).
 std::string dedupe_key(const UsageRecord& record);
+// The same, written into `out` (reusing its memory).
+void dedupe_key_into(const UsageRecord& record, std::string& out);
 
 // Applies the dedupe rule within `records`: fills each one's key and keeps only the winner of
 // each key, in the order the winners first appeared. Sources call it on what they read (lines of

@@ -1,5 +1,7 @@
 #include "ledger/request_writer.h"
 
+#include "ledger/hash_index.h"
+
 #include <deque>
 #include <memory>
 #include <unordered_map>
@@ -163,7 +165,10 @@ struct RequestWriter::Impl {
   std::deque<std::string> old_strings;  // project and model of replaced rows, for `deltas`
   // Bulk mode: every stored row's key hash -> its id, and the id this writer inserted last.
   bool bulk = false;
-  std::unordered_multimap<std::int64_t, std::int64_t> ids_by_hash;
+  HashIndex ids_by_hash;
+  // The rollup row the last request went to: consecutive requests mostly share it.
+  RollupDelta* last_delta = nullptr;
+  RollupKey last_rollup_key{};
   std::int64_t last_id = 0;
 
   Status check_still_alone();
@@ -175,7 +180,12 @@ struct RequestWriter::Impl {
                     std::int64_t& id, Contribution& old, Error& error);
 
   void account(const Contribution& c, std::int64_t sign) {
-    RollupDelta& d = deltas[RollupKey{c.ts / kBucketMs, c.project, c.model, c.speed}];
+    RollupKey key{c.ts / kBucketMs, c.project, c.model, c.speed};
+    if (last_delta == nullptr || !(key == last_rollup_key)) {
+      last_delta = &deltas[key];  // unordered_map references stay valid as it grows
+      last_rollup_key = key;
+    }
+    RollupDelta& d = *last_delta;
     d.requests += sign;
     scale_add(d.tokens, c.tokens, sign);
     d.computed_cost += sign * c.computed_cost;
@@ -238,21 +248,19 @@ RequestWriter::Impl::Found RequestWriter::Impl::find_stored(const UsageRecord& r
     probe.reset();
     return found;
   }
-  auto [from, to] = ids_by_hash.equal_range(hash);
-  for (auto it = from; it != to; ++it) {
-    probe_by_id.bind(1, it->second);
-    Found found = find_in(probe_by_id, r, key, id, old, error);
+  Found found = Found::kAbsent;
+  ids_by_hash.find(hash, [&](std::int64_t candidate) {
+    probe_by_id.bind(1, candidate);
+    found = find_in(probe_by_id, r, key, id, old, error);
     probe_by_id.reset();
-    if (found != Found::kAbsent) {
-      return found;
-    }
-  }
-  return Found::kAbsent;
+    return found == Found::kAbsent;  // keep looking only while nothing was found
+  });
+  return found;
 }
 
 Status RequestWriter::Impl::write_one(const SourcedRecord& sr, const std::string& key) {
   const UsageRecord& r = sr.record;
-  std::int64_t hash = key_hash(key);
+  std::int64_t hash = sr.key_hash;
   std::int64_t existing_id = 0;
   Contribution old;
   Error error;
@@ -299,7 +307,7 @@ Status RequestWriter::Impl::write_one(const SourcedRecord& sr, const std::string
     account(old, -1);
   } else if (bulk) {
     last_id = db->last_insert_rowid();
-    ids_by_hash.emplace(hash, last_id);
+    ids_by_hash.insert(hash, last_id);
   }
   account(Contribution{to_epoch_ms(r.instant), r.project, r.model,
                        static_cast<std::int64_t>(r.speed), r.tokens, p.cost, r.reported_cost,
@@ -322,7 +330,7 @@ Status RequestWriter::Impl::check_still_alone() {
     return {};
   }
   bulk = false;
-  ids_by_hash = {};
+  ids_by_hash = HashIndex();
   return db->exec(kCreateIndexes);
 }
 
@@ -381,6 +389,7 @@ Status RequestWriter::write(Database& db, std::vector<SourcedRecord>& records) {
   }
   collapse_duplicates(records);
   impl_->deltas.clear();
+  impl_->last_delta = nullptr;
   impl_->old_strings.clear();
   for (const SourcedRecord& record : records) {
     if (auto s = impl_->write_one(record, record.key); !s) {
@@ -408,7 +417,7 @@ Status RequestWriter::end_bulk(Database& db) {
     return {};
   }
   impl_->bulk = false;
-  impl_->ids_by_hash = {};
+  impl_->ids_by_hash = HashIndex();
   if (auto s = impl_->db->exec(kCreateIndexes); !s) {
     return s;
   }
@@ -424,27 +433,38 @@ Status RequestWriter::ensure_indexes(Database& db) { return db.exec(kCreateIndex
 void collapse_duplicates(std::vector<SourcedRecord>& records) {
   for (SourcedRecord& r : records) {
     if (r.key.empty()) {
-      r.key = dedupe_key(r.record);
+      dedupe_key_into(r.record, r.key);
+      r.key_hash = key_hash(r.key);
     }
   }
-  // key -> index of the record that holds it so far
-  std::unordered_map<std::string_view, std::size_t> holder;
-  holder.reserve(records.size());
-  std::vector<bool> lost(records.size(), false);
+  // key hash -> index of the record that holds the key so far
+  thread_local HashIndex holder;
+  holder.clear();
+  thread_local std::vector<bool> lost;
+  lost.assign(records.size(), false);
   bool any_lost = false;
   for (std::size_t i = 0; i < records.size(); ++i) {
-    auto [it, added] = holder.try_emplace(records[i].key, i);
-    if (added) {
+    std::int64_t held = -1;
+    holder.find(records[i].key_hash, [&](std::int64_t index) {
+      if (records[static_cast<std::size_t>(index)].key == records[i].key) {
+        held = index;
+        return false;
+      }
+      return true;
+    });
+    if (held < 0) {
+      holder.insert(records[i].key_hash, static_cast<std::int64_t>(i));
       continue;
     }
-    const UsageRecord& kept = records[it->second].record;
-    const UsageRecord& candidate = records[i].record;
+    SourcedRecord& kept = records[static_cast<std::size_t>(held)];
+    SourcedRecord& candidate = records[i];
     any_lost = true;
-    if (wins(candidate.tokens.output, candidate.sidechain, kept.tokens.output, kept.sidechain)) {
+    if (wins(candidate.record.tokens.output, candidate.record.sidechain,
+             kept.record.tokens.output, kept.record.sidechain)) {
       // The winner takes the loser's place, so winners stay in first-seen order. Keys are
-      // equal, so only the records move and `holder`'s views stay valid.
-      std::swap(records[it->second].record, records[i].record);
-      std::swap(records[it->second].source, records[i].source);
+      // equal, so only the records move.
+      std::swap(kept.record, candidate.record);
+      std::swap(kept.source, candidate.source);
     }
     lost[i] = true;
   }
@@ -455,7 +475,7 @@ void collapse_duplicates(std::vector<SourcedRecord>& records) {
   for (std::size_t i = 0; i < records.size(); ++i) {
     if (!lost[i]) {
       if (out != i) {
-        records[out] = std::move(records[i]);
+        std::swap(records[out], records[i]);  // keeps both sides' memory for reuse
       }
       ++out;
     }

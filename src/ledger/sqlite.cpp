@@ -91,8 +91,9 @@ Statement& Statement::bind(int index, double value) {
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()),
-                    SQLITE_TRANSIENT);
+  // An empty view may have a null data(); SQLite would store NULL for it.
+  sqlite3_bind_text(stmt_.get(), index, text.data() != nullptr ? text.data() : "",
+                    static_cast<int>(text.size()), SQLITE_STATIC);
   return *this;
 }
 

@@ -55,7 +55,8 @@ class Statement {
 
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, double value);
-  // SQLite copies the text.
+  // SQLite does not copy the text: it must stay alive and unchanged until the statement is
+  // reset or bound again (every caller binds and runs in one scope).
   Statement& bind(int index, std::string_view text);
   Statement& bind_null(int index);
   Statement& bind(int index, const std::optional<std::int64_t>& value);

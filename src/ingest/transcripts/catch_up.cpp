@@ -373,6 +373,7 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
 
   ledger::IngestBatch batch;
   batch.records.reserve(kRecordsPerCommit + 4096);
+  std::size_t records_used = 0;  // batch.records[0, records_used) hold this batch's records
   Status commit_status;
   auto absorb = [&](ChunkResult&& r) {
     if (r.problem) {
@@ -389,9 +390,16 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
       }
       batch.malformed.push_back(std::move(m));
     }
+    // Records of the batch before are overwritten in place, so their strings' memory is
+    // reused instead of freed and allocated again.
     const char* pos = r.packed_records.data();
     for (std::int64_t i = 0; i < r.record_count; ++i) {
-      unpack_record(pos, batch.records.emplace_back().record);
+      if (records_used == batch.records.size()) {
+        batch.records.emplace_back();
+      }
+      ledger::SourcedRecord& slot = batch.records[records_used++];
+      slot.key.clear();
+      unpack_record(pos, slot.record);
     }
     std::move(r.limits.begin(), r.limits.end(), std::back_inserter(batch.limit_samples));
     if (!r.cursor.path.empty()) {
@@ -401,9 +409,10 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
       ++progress.files_done;
       stats.files_read += r.bytes > 0 ? 1 : 0;
     }
-    if (batch.records.size() >= kRecordsPerCommit && commit_status) {
+    if (records_used >= kRecordsPerCommit && commit_status) {
+      batch.records.resize(records_used);
       commit_status = ledger.commit(batch);
-      batch.records.clear();
+      records_used = 0;
       batch.cursors.clear();
       batch.malformed.clear();
       batch.limit_samples.clear();
@@ -463,6 +472,7 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
     }
   }
   if (commit_status) {
+    batch.records.resize(records_used);
     commit_status = ledger.commit(batch);
   }
   if (commit_status) {
