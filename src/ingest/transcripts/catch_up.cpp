@@ -164,10 +164,12 @@ class FileReader {
         break;
       }
     }
+    // The size recorded is what was read, not what fstat says now: a line appended after the
+    // read reached the end must make the next run read again, so it must not be counted as seen.
     struct stat st {};
     ::fstat(fd, &st);
     ChunkResult last;
-    cursor.size = static_cast<std::int64_t>(st.st_size);
+    cursor.size = base + static_cast<std::int64_t>(carry);
     cursor.mtime_ns = mtime_ns_of(st);
     last.cursor = cursor;
     last.last_of_file = true;
