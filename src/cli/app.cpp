@@ -1,11 +1,11 @@
 #include "cli/app.h"
 
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <string>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 
@@ -16,25 +16,37 @@ constexpr const char* kVersion = "0.1.0";
 
 // Options every Claude report takes (ccusage's names, so its users' scripts keep working).
 void add_common(CLI::App& cmd, CommonOptions& o, bool& json, bool& csv) {
-  cmd.add_option("-s,--since", o.since, "Keep usage on or after this local date (YYYYMMDD or YYYY-MM-DD)");
-  cmd.add_option("-u,--until", o.until, "Keep usage on or before this local date (YYYYMMDD or YYYY-MM-DD)");
+  cmd.add_option("-s,--since", o.since,
+                 "Keep usage on or after this local date (YYYYMMDD or YYYY-MM-DD)");
+  cmd.add_option("-u,--until", o.until,
+                 "Keep usage on or before this local date (YYYYMMDD or YYYY-MM-DD)");
   cmd.add_flag("-j,--json", json, "Print JSON in ccusage's shape");
   cmd.add_flag("--csv", csv, "Print CSV");
-  cmd.add_option("-m,--mode", o.mode, "Cost mode: auto (reported cost when present, else computed), calculate, display")
+  cmd.add_option("-m,--mode", o.mode,
+                 "Cost mode: auto (reported cost when present, else computed), calculate, display")
       ->check(CLI::IsMember({"auto", "calculate", "display"}));
-  cmd.add_option("-o,--order", o.order, "Sort order: asc or desc")->check(CLI::IsMember({"asc", "desc"}));
+  cmd.add_option("-o,--order", o.order, "Sort order: asc or desc")
+      ->check(CLI::IsMember({"asc", "desc"}));
   cmd.add_flag("-b,--breakdown", o.breakdown, "Per-model rows in tables");
-  cmd.add_option("-z,--timezone", o.timezone, "IANA time zone for dates (default: $TZ, then the system's)");
+  cmd.add_option("-z,--timezone", o.timezone,
+                 "IANA time zone for dates (default: $TZ, then the system's)");
   cmd.add_flag("-i,--instances", o.instances, "Group by project");
-  cmd.add_option("-p,--project", o.project, "Only this project (its path, directory name, or Claude's encoded name)");
+  cmd.add_option("-p,--project", o.project,
+                 "Only this project (its path, directory name, or Claude's encoded name)");
   cmd.add_flag("--compact", o.compact, "Fewer table columns (automatic under 100 columns)");
   cmd.add_flag("--no-cost", o.no_cost, "Leave out cost");
-  cmd.add_flag_callback("--color", [&o] { o.color = true; }, "Colour output even when not a terminal");
-  cmd.add_flag_callback("--no-color", [&o] { o.color = false; }, "No colour");
-  cmd.add_flag_callback("-O,--offline", [] {}, "Accepted for ccusage compatibility; ccgauge never fetches prices");
-  cmd.add_flag_callback("--no-offline", [] {}, "Accepted for ccusage compatibility; ccgauge never fetches prices");
-  cmd.add_flag("--single-thread", [&o](std::int64_t) { o.threads = 1; }, "Read transcripts on one thread");
-  cmd.add_option("--ledger", o.ledger_path, "Ledger file (default: $XDG_DATA_HOME/ccgauge/ledger.db)");
+  cmd.add_flag_callback(
+      "--color", [&o] { o.color = true; }, "Colour output even when not a terminal");
+  cmd.add_flag_callback(
+      "--no-color", [&o] { o.color = false; }, "No colour");
+  cmd.add_flag_callback(
+      "-O,--offline", [] {}, "Accepted for ccusage compatibility; ccgauge never fetches prices");
+  cmd.add_flag_callback(
+      "--no-offline", [] {}, "Accepted for ccusage compatibility; ccgauge never fetches prices");
+  cmd.add_flag(
+      "--single-thread", [&o](std::int64_t) { o.threads = 1; }, "Read transcripts on one thread");
+  cmd.add_option("--ledger", o.ledger_path,
+                 "Ledger file (default: $XDG_DATA_HOME/ccgauge/ledger.db)");
   cmd.add_flag("-v,--verbose", o.verbose, "Name every malformed line found");
 }
 
@@ -75,8 +87,8 @@ int run_parsed(int argc, char** argv) {
     add_common(*st.cmd, st.common, st.json, st.csv);
     if (periods[i].kind == analytics::PeriodKind::kWeekly) {
       st.cmd->add_option("-w,--start-of-week", st.start_of_week, "First day of the week")
-          ->check(CLI::IsMember({"sunday", "monday", "tuesday", "wednesday", "thursday",
-                                 "friday", "saturday"}));
+          ->check(CLI::IsMember(
+              {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}));
     }
     if (periods[i].kind == analytics::PeriodKind::kSession) {
       st.cmd->add_option("--id", st.id, "Show one session's requests");
@@ -90,21 +102,26 @@ int run_parsed(int argc, char** argv) {
   CLI::App* blocks = app.add_subcommand("blocks", "Usage in 5-hour billing blocks");
   add_common(*blocks, blocks_common, blocks_json, blocks_csv);
   blocks->add_flag("-a,--active", blocks_opts.active, "Only the active block, with projection");
-  blocks->add_flag("-r,--recent", blocks_opts.recent, "Only blocks of the last 3 days, and the active one");
-  blocks->add_option("-t,--token-limit", blocks_opts.token_limit, "Token limit per block: a number, or max (the largest past block)");
-  blocks->add_option("-n,--session-length", blocks_opts.session_length_hours, "Block length in hours")
+  blocks->add_flag("-r,--recent", blocks_opts.recent,
+                   "Only blocks of the last 3 days, and the active one");
+  blocks->add_option("-t,--token-limit", blocks_opts.token_limit,
+                     "Token limit per block: a number, or max (the largest past block)");
+  blocks
+      ->add_option("-n,--session-length", blocks_opts.session_length_hours, "Block length in hours")
       ->check(CLI::PositiveNumber);
 
   CommonOptions doctor_common;
   bool doctor_json = false;
   bool doctor_csv = false;
-  CLI::App* doctor = app.add_subcommand("doctor", "Where data comes from, and what could not be read");
+  CLI::App* doctor =
+      app.add_subcommand("doctor", "Where data comes from, and what could not be read");
   add_common(*doctor, doctor_common, doctor_json, doctor_csv);
 
   std::string demo_dir;
   std::string demo_size = "20MiB";
   std::uint64_t demo_seed = 42;
-  CLI::App* demo = app.add_subcommand("demo", "Generate a sample Claude Code data set and report on it");
+  CLI::App* demo =
+      app.add_subcommand("demo", "Generate a sample Claude Code data set and report on it");
   demo->add_option("--dir", demo_dir, "Where to write it (default: a new temporary directory)");
   demo->add_option("--size", demo_size, "How much transcript data (e.g. 5MiB, 200MiB)");
   demo->add_option("--seed", demo_seed, "Seed; the same seed gives the same data");

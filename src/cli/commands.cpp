@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 
+#include <fmt/format.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <cstdlib>
 #include <memory>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "analytics/blocks.h"
 #include "cli/render.h"
@@ -89,8 +88,7 @@ void report_catch_up(const Context& ctx, bool verbose) {
       fmt::print(stderr, "ccgauge: malformed line {}:{}: {}\n", m.path, m.line, m.reason);
     }
   }
-  fmt::print(stderr,
-             "ccgauge: skipped {} malformed line(s) in the new transcript data{}\n",
+  fmt::print(stderr, "ccgauge: skipped {} malformed line(s) in the new transcript data{}\n",
              ctx.stats.malformed_lines,
              verbose ? "" : " (run with --verbose, or `ccgauge doctor`, to see where)");
 }
@@ -194,7 +192,8 @@ class ProjectFilter {
     if (it != cache_.end()) {
       return it->second;
     }
-    bool match = project == *wanted_ || basename(project) == *wanted_ || encode(project) == *wanted_;
+    bool match =
+        project == *wanted_ || basename(project) == *wanted_ || encode(project) == *wanted_;
     cache_.emplace(project, match);
     return match;
   }
@@ -229,7 +228,7 @@ Result<std::optional<DateKey>> date_option(const std::optional<std::string>& tex
 }
 
 std::chrono::weekday weekday_named(const std::string& name) {
-  static const char* const kNames[] = {"sunday", "monday", "tuesday", "wednesday",
+  static const char* const kNames[] = {"sunday",   "monday", "tuesday", "wednesday",
                                        "thursday", "friday", "saturday"};
   for (unsigned i = 0; i < 7; ++i) {
     if (name == kNames[i]) {
@@ -285,9 +284,8 @@ int run_session_detail(Context& ctx, const CommonOptions& o, const std::string& 
   std::vector<std::string> unpriced;
   ledger::RequestQuery q;
   q.session_id = id;
-  auto status = ctx.ledger->for_each_request(q, [&](const analytics::RequestRow& row) {
-    detail.entries.push_back(row);
-  });
+  auto status = ctx.ledger->for_each_request(
+      q, [&](const analytics::RequestRow& row) { detail.entries.push_back(row); });
   if (!status) {
     print_error(status.error().message);
     return 1;
@@ -329,7 +327,8 @@ int run_session_detail(Context& ctx, const CommonOptions& o, const std::string& 
 }  // namespace
 
 int run_period_report(analytics::PeriodKind kind, const CommonOptions& o,
-                      const std::string& start_of_week, const std::optional<std::string>& session_id) {
+                      const std::string& start_of_week,
+                      const std::optional<std::string>& session_id) {
   auto since = date_option(o.since);
   auto until = date_option(o.until);
   if (!since || !until) {
@@ -412,7 +411,8 @@ int run_blocks_report(const CommonOptions& o, const BlocksCommandOptions& b) {
       char* end = nullptr;
       long long n = std::strtoll(b.token_limit->c_str(), &end, 10);
       if (end == b.token_limit->c_str() || *end != '\0' || n <= 0) {
-        print_error(fmt::format("--token-limit '{}' must be a positive number or max", *b.token_limit));
+        print_error(
+            fmt::format("--token-limit '{}' must be a positive number or max", *b.token_limit));
         return 1;
       }
       bo.token_limit = n;
@@ -481,7 +481,8 @@ int run_doctor(const CommonOptions& o) {
   out += fmt::format("time zone        {}\n", c.zone.name());
   out += fmt::format("ledger           {}\n", c.ledger->path());
   if (c.config_dirs.empty()) {
-    out += "claude data      none found ($XDG_CONFIG_HOME/claude, ~/.claude; set CLAUDE_CONFIG_DIR)\n";
+    out +=
+        "claude data      none found ($XDG_CONFIG_HOME/claude, ~/.claude; set CLAUDE_CONFIG_DIR)\n";
   }
   for (const auto& dir : c.config_dirs) {
     out += fmt::format("claude data      {}/projects\n", dir);
@@ -513,7 +514,8 @@ int run_doctor(const CommonOptions& o) {
       unpriced.push_back(row.model);
     }
   });
-  out += fmt::format("unpriced models  {}\n", unpriced.empty() ? "none" : fmt::format("{}", fmt::join(unpriced, ", ")));
+  out += fmt::format("unpriced models  {}\n",
+                     unpriced.empty() ? "none" : fmt::format("{}", fmt::join(unpriced, ", ")));
   write_stdout(out);
   return 0;
 }

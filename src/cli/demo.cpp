@@ -1,10 +1,10 @@
 // `ccgauge demo`: a sample Claude Code data set, generated, then reported on, so a machine
 // without Claude Code shows what ccgauge does.
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "core/time.h"

@@ -1,10 +1,10 @@
 #include "core/json_writer.h"
 
+#include <fmt/format.h>
+
 #include <cassert>
 #include <cmath>
 #include <cstddef>
-
-#include <fmt/format.h>
 
 namespace ccgauge {
 
@@ -40,13 +40,27 @@ void json_escape_to(std::string& out, std::string_view s) {
   for (std::size_t pos = 0; pos < s.size(); ++pos) {
     char c = s[pos];
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));

@@ -4,9 +4,8 @@
 // is a one-line change.
 
 #include <string>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace ccgauge {
 

@@ -1,10 +1,10 @@
 #include "core/time.h"
 
-#include <cstdlib>
-
 #include <date/date.h>
 #include <date/tz.h>
 #include <fmt/format.h>
+
+#include <cstdlib>
 
 namespace ccgauge {
 namespace {
@@ -35,8 +35,8 @@ int read_digits(std::string_view s, std::size_t pos, int count) {
 
 std::optional<Instant> parse_timestamp(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SS is 19 characters.
-  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      s[13] != ':' || s[16] != ':') {
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' ||
+      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':') {
     return std::nullopt;
   }
   int year = read_digits(s, 0, 4);
@@ -190,10 +190,9 @@ Result<TimeZone> TimeZone::locate(std::string_view name) {
     tz.zone_ = zone;
     return tz;
   } catch (const std::exception&) {
-    return fail(Errc::kInvalidInput,
-                fmt::format("unknown time zone '{}': use an IANA name such as "
-                            "America/New_York, or UTC",
-                            wanted));
+    return fail(Errc::kInvalidInput, fmt::format("unknown time zone '{}': use an IANA name such as "
+                                                 "America/New_York, or UTC",
+                                                 wanted));
   }
 }
 

@@ -59,14 +59,14 @@ struct UsageRecord {
   std::string message_id;  // message.id; may be empty (then the record is never deduped)
   std::string request_id;  // requestId; may be empty
   std::string session_id;
-  std::string project;     // the real path from `cwd`, else the encoded directory name
-  std::string model;       // as logged; empty when the line had none
+  std::string project;  // the real path from `cwd`, else the encoded directory name
+  std::string model;    // as logged; empty when the line had none
   Instant instant{};
   TokenCounts tokens;
   Speed speed = Speed::kStandard;
   Agent agent = Agent::kMain;
   bool sidechain = false;
-  std::optional<Nanodollars> reported_cost;  // costUSD when the line carried one
+  std::optional<Nanodollars> reported_cost;         // costUSD when the line carried one
   std::optional<std::int64_t> limit_reset_epoch_s;  // "usage limit reached|<epoch>" hint
 };
 

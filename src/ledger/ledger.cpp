@@ -1,10 +1,10 @@
 #include "ledger/ledger.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "ledger/request_writer.h"
 
@@ -180,7 +180,7 @@ void dedupe_key_into(const UsageRecord& r, std::string& out) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   h = fnv1a(h, r.session_id);
   h = fnv1a(h, r.model);
-  std::int64_t numbers[] = {to_epoch_ms(r.instant), r.tokens.input, r.tokens.output,
+  std::int64_t numbers[] = {to_epoch_ms(r.instant),  r.tokens.input,          r.tokens.output,
                             r.tokens.cache_write_5m, r.tokens.cache_write_1h, r.tokens.cache_read};
   h = fnv1a(h, std::string_view(reinterpret_cast<const char*>(numbers), sizeof(numbers)));
   fmt::format_to(std::back_inserter(out), "h:{:016x}", h);
@@ -207,8 +207,8 @@ Result<Ledger> Ledger::open(const std::string& path, const pricing::PriceTable& 
   if (!parent.empty()) {
     std::filesystem::create_directories(parent, ec);
     if (ec) {
-      return fail(Errc::kIo, fmt::format("cannot create ledger directory {}: {}",
-                                         parent.string(), ec.message()));
+      return fail(Errc::kIo, fmt::format("cannot create ledger directory {}: {}", parent.string(),
+                                         ec.message()));
     }
   }
   auto db = Database::open(path, Database::Mode::kReadWrite);
@@ -234,8 +234,8 @@ Result<Ledger> Ledger::open(const std::string& path, const pricing::PriceTable& 
   }
   bool empty = any->column_int(0) == 0;
   any->reset();  // A running statement would lock the table against DROP INDEX.
-  Status mode = empty ? ledger.writer_->begin_bulk(ledger.db_)
-                                        : RequestWriter::ensure_indexes(ledger.db_);
+  Status mode =
+      empty ? ledger.writer_->begin_bulk(ledger.db_) : RequestWriter::ensure_indexes(ledger.db_);
   if (!mode) {
     return tl::unexpected(mode.error());
   }
@@ -286,23 +286,18 @@ Status Ledger::reprice_if_needed() {
     if (!select || !update) {
       return tl::unexpected(!select ? select.error() : update.error());
     }
-    for (;;) {
-      auto step = select->step();
-      if (!step) {
-        return tl::unexpected(step.error());
-      }
-      if (*step == Statement::StepResult::kDone) {
-        break;
-      }
-      TokenCounts t{select->column_int(3), select->column_int(4), select->column_int(5),
-                    select->column_int(6), select->column_int(7), select->column_int(8),
-                    select->column_int(9)};
-      PricedCost p = price_request(*prices_, select->column_text(1), t,
-                                   static_cast<Speed>(select->column_int(2)));
-      update->bind(1, p.cost).bind(2, std::int64_t{p.priced}).bind(3, select->column_int(0));
-      if (auto s = update->run(); !s) {
-        return s;
-      }
+    Status updated;
+    if (auto s = select->for_each_row([&] {
+          if (!updated) {
+            return;
+          }
+          PricedCost p = price_request(*prices_, select->column_text(1), read_tokens(*select, 3),
+                                       static_cast<Speed>(select->column_int(2)));
+          update->bind(1, p.cost).bind(2, std::int64_t{p.priced}).bind(3, select->column_int(0));
+          updated = update->run();
+        });
+        !s || !updated) {
+      return !s ? s : updated;
     }
     if (auto s = rebuild_rollup(db_); !s) {
       return s;
@@ -342,25 +337,21 @@ Result<std::unordered_map<std::string, Cursor>> Ledger::load_cursors() const {
     return tl::unexpected(stmt.error());
   }
   std::unordered_map<std::string, Cursor> cursors;
-  for (;;) {
-    auto step = stmt->step();
-    if (!step) {
-      return tl::unexpected(step.error());
-    }
-    if (*step == Statement::StepResult::kDone) {
-      break;
-    }
-    Cursor c;
-    c.path = std::string(stmt->column_text(0));
-    c.device = static_cast<std::uint64_t>(stmt->column_int(1));
-    c.inode = static_cast<std::uint64_t>(stmt->column_int(2));
-    c.size = stmt->column_int(3);
-    c.mtime_ns = stmt->column_int(4);
-    c.offset = stmt->column_int(5);
-    c.lines = stmt->column_int(6);
-    c.project = std::string(stmt->column_text(7));
-    std::string key = c.path;
-    cursors.emplace(std::move(key), std::move(c));
+  if (auto s = stmt->for_each_row([&] {
+        Cursor c;
+        c.path = std::string(stmt->column_text(0));
+        c.device = static_cast<std::uint64_t>(stmt->column_int(1));
+        c.inode = static_cast<std::uint64_t>(stmt->column_int(2));
+        c.size = stmt->column_int(3);
+        c.mtime_ns = stmt->column_int(4);
+        c.offset = stmt->column_int(5);
+        c.lines = stmt->column_int(6);
+        c.project = std::string(stmt->column_text(7));
+        std::string key = c.path;
+        cursors.emplace(std::move(key), std::move(c));
+      });
+      !s) {
+    return tl::unexpected(s.error());
   }
   return cursors;
 }
@@ -429,33 +420,22 @@ Status Ledger::for_each_request(const RequestQuery& query,
     stmt->bind(3, *query.session_id);
   }
   analytics::RequestRow row;
-  for (;;) {
-    auto step = stmt->step();
-    if (!step) {
-      return tl::unexpected(step.error());
-    }
-    if (*step == Statement::StepResult::kDone) {
-      return {};
-    }
+  return stmt->for_each_row([&] {
     row.instant = from_epoch_ms(stmt->column_int(0));
     row.session_id.assign(stmt->column_text(1));
     row.project.assign(stmt->column_text(2));
     row.model.assign(stmt->column_text(3));
     row.agent = static_cast<Agent>(stmt->column_int(4));
     row.speed = static_cast<Speed>(stmt->column_int(5));
-    row.tokens = TokenCounts{stmt->column_int(6),  stmt->column_int(7),  stmt->column_int(8),
-                             stmt->column_int(9),  stmt->column_int(10), stmt->column_int(11),
-                             stmt->column_int(12)};
-    row.reported_cost = stmt->column_is_null(13)
-                            ? std::nullopt
-                            : std::optional<Nanodollars>(stmt->column_int(13));
+    row.tokens = read_tokens(*stmt, 6);
+    row.reported_cost =
+        stmt->column_is_null(13) ? std::nullopt : std::optional<Nanodollars>(stmt->column_int(13));
     row.computed_cost = stmt->column_int(14);
     row.priced = stmt->column_int(15) != 0;
-    row.limit_reset_epoch_s = stmt->column_is_null(16)
-                                  ? std::nullopt
-                                  : std::optional<std::int64_t>(stmt->column_int(16));
+    row.limit_reset_epoch_s =
+        stmt->column_is_null(16) ? std::nullopt : std::optional<std::int64_t>(stmt->column_int(16));
     fn(row);
-  }
+  });
 }
 
 Status Ledger::for_each_rollup(const RequestQuery& query, analytics::CostMode mode,
@@ -476,47 +456,36 @@ Status Ledger::for_each_rollup(const RequestQuery& query, analytics::CostMode mo
   stmt->bind(1, query.from ? to_epoch_ms(*query.from) / kBucketMs - 1 : INT64_MIN);
   stmt->bind(2, query.to ? to_epoch_ms(*query.to) / kBucketMs + 1 : INT64_MAX);
   analytics::RequestRow row;
-  for (;;) {
-    auto step = stmt->step();
-    if (!step) {
-      return tl::unexpected(step.error());
-    }
-    if (*step == Statement::StepResult::kDone) {
-      return {};
-    }
+  return stmt->for_each_row([&] {
     row.instant = from_epoch_ms(stmt->column_int(0));
     row.project.assign(stmt->column_text(1));
     row.model.assign(stmt->column_text(2));
     row.speed = static_cast<Speed>(stmt->column_int(3));
     row.count = stmt->column_int(4);
-    row.tokens = TokenCounts{stmt->column_int(5),  stmt->column_int(6),  stmt->column_int(7),
-                             stmt->column_int(8),  stmt->column_int(9),  stmt->column_int(10),
-                             stmt->column_int(11)};
+    row.tokens = read_tokens(*stmt, 5);
     row.computed_cost = stmt->column_int(12);
     row.reported_cost.reset();
     row.priced = stmt->column_int(13) == 0;
     fn(row);
-  }
+  });
 }
 
 Result<std::vector<MalformedLine>> Ledger::malformed_lines(std::int64_t limit) const {
-  auto stmt = db_.prepare("SELECT path, line, reason FROM malformed_lines ORDER BY path, line LIMIT ?1");
+  auto stmt =
+      db_.prepare("SELECT path, line, reason FROM malformed_lines ORDER BY path, line LIMIT ?1");
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
   stmt->bind(1, limit);
   std::vector<MalformedLine> out;
-  for (;;) {
-    auto step = stmt->step();
-    if (!step) {
-      return tl::unexpected(step.error());
-    }
-    if (*step == Statement::StepResult::kDone) {
-      return out;
-    }
-    out.push_back({std::string(stmt->column_text(0)), stmt->column_int(1),
-                   std::string(stmt->column_text(2))});
+  if (auto s = stmt->for_each_row([&] {
+        out.push_back({std::string(stmt->column_text(0)), stmt->column_int(1),
+                       std::string(stmt->column_text(2))});
+      });
+      !s) {
+    return tl::unexpected(s.error());
   }
+  return out;
 }
 
 Result<std::vector<LimitSample>> Ledger::limit_samples(std::optional<Instant> since) const {
@@ -528,27 +497,24 @@ Result<std::vector<LimitSample>> Ledger::limit_samples(std::optional<Instant> si
   }
   stmt->bind(1, since ? to_epoch_ms(*since) : INT64_MIN);
   std::vector<LimitSample> out;
-  for (;;) {
-    auto step = stmt->step();
-    if (!step) {
-      return tl::unexpected(step.error());
-    }
-    if (*step == Statement::StepResult::kDone) {
-      return out;
-    }
-    LimitSample s;
-    s.instant = from_epoch_ms(stmt->column_int(0));
-    s.source = std::string(stmt->column_text(1));
-    s.window = std::string(stmt->column_text(2));
-    if (!stmt->column_is_null(3)) {
-      s.used_percent = stmt->column_double(3);
-    }
-    if (!stmt->column_is_null(4)) {
-      s.resets_at_epoch_s = stmt->column_int(4);
-    }
-    s.session_id = std::string(stmt->column_text(5));
-    out.push_back(std::move(s));
+  if (auto s = stmt->for_each_row([&] {
+        LimitSample sample;
+        sample.instant = from_epoch_ms(stmt->column_int(0));
+        sample.source = std::string(stmt->column_text(1));
+        sample.window = std::string(stmt->column_text(2));
+        if (!stmt->column_is_null(3)) {
+          sample.used_percent = stmt->column_double(3);
+        }
+        if (!stmt->column_is_null(4)) {
+          sample.resets_at_epoch_s = stmt->column_int(4);
+        }
+        sample.session_id = std::string(stmt->column_text(5));
+        out.push_back(std::move(sample));
+      });
+      !s) {
+    return tl::unexpected(s.error());
   }
+  return out;
 }
 
 Result<LedgerStats> Ledger::stats() const {

@@ -60,7 +60,7 @@ struct LimitSample {
 struct SourcedRecord {
   UsageRecord record;
   std::string source = "transcript";
-  std::string key;          // dedupe_key(record); filled by collapse_duplicates()
+  std::string key;            // dedupe_key(record); filled by collapse_duplicates()
   std::int64_t key_hash = 0;  // of `key`; filled with it
 };
 

@@ -1,22 +1,22 @@
 #include "ledger/request_writer.h"
 
-#include "ledger/hash_index.h"
+#include <fmt/format.h>
 
 #include <deque>
 #include <memory>
 #include <unordered_map>
 
-#include <fmt/format.h>
+#include "ledger/hash_index.h"
 
 namespace ccgauge::ledger {
 namespace {
 
 constexpr std::int64_t kBucketMs = 900'000;  // a UTC quarter hour
 
-#define CCG_PROBE_COLUMNS                                                                   \
-  "SELECT id, key, output, sidechain, ts, project, model, speed, input, cache_write_5m, "    \
-  "cache_write_1h, cache_read, web_search, web_fetch, reported_cost, computed_cost, priced " \
-  "FROM requests "
+#define CCG_PROBE_COLUMNS                                                              \
+  "SELECT id, key, output, sidechain, ts, project, model, speed, input, output, "      \
+  "cache_write_5m, cache_write_1h, cache_read, web_search, web_fetch, reported_cost, " \
+  "computed_cost, priced FROM requests "
 constexpr const char* kProbe = CCG_PROBE_COLUMNS "WHERE key_hash = ?1";
 constexpr const char* kProbeById = CCG_PROBE_COLUMNS "WHERE id = ?1";
 #undef CCG_PROBE_COLUMNS
@@ -176,8 +176,8 @@ struct RequestWriter::Impl {
   enum class Found { kAbsent, kStays, kReplaces, kError };
   Found find_in(Statement& q, const UsageRecord& r, std::string_view key, std::int64_t& id,
                 Contribution& old, Error& error);
-  Found find_stored(const UsageRecord& r, std::string_view key, std::int64_t hash,
-                    std::int64_t& id, Contribution& old, Error& error);
+  Found find_stored(const UsageRecord& r, std::string_view key, std::int64_t hash, std::int64_t& id,
+                    Contribution& old, Error& error);
 
   void account(const Contribution& c, std::int64_t sign) {
     RollupKey key{c.ts / kBucketMs, c.project, c.model, c.speed};
@@ -204,8 +204,8 @@ struct RequestWriter::Impl {
 // Steps `q` (a probe) over its rows and looks for `key`. kStays: the stored row beats `r`;
 // kReplaces: `id` and `old` describe the stored row `r` replaces; kAbsent: no row has the key.
 RequestWriter::Impl::Found RequestWriter::Impl::find_in(Statement& q, const UsageRecord& r,
-                                                       std::string_view key, std::int64_t& id,
-                                                       Contribution& old, Error& error) {
+                                                        std::string_view key, std::int64_t& id,
+                                                        Contribution& old, Error& error) {
   for (;;) {
     auto step = q.step();
     if (!step) {
@@ -226,12 +226,11 @@ RequestWriter::Impl::Found RequestWriter::Impl::find_in(Statement& q, const Usag
     old.project = old_strings.emplace_back(q.column_text(5));
     old.model = old_strings.emplace_back(q.column_text(6));
     old.speed = q.column_int(7);
-    old.tokens = TokenCounts{q.column_int(8),  q.column_int(2),  q.column_int(9), q.column_int(10),
-                             q.column_int(11), q.column_int(12), q.column_int(13)};
+    old.tokens = read_tokens(q, 8);
     old.reported_cost =
-        q.column_is_null(14) ? std::nullopt : std::optional<Nanodollars>(q.column_int(14));
-    old.computed_cost = q.column_int(15);
-    old.priced = q.column_int(16) != 0;
+        q.column_is_null(15) ? std::nullopt : std::optional<Nanodollars>(q.column_int(15));
+    old.computed_cost = q.column_int(16);
+    old.priced = q.column_int(17) != 0;
     return Found::kReplaces;
   }
 }
@@ -239,9 +238,9 @@ RequestWriter::Impl::Found RequestWriter::Impl::find_in(Statement& q, const Usag
 // Finds the stored row holding `key`: through the key-hash index, or in bulk mode through the
 // ids kept in memory.
 RequestWriter::Impl::Found RequestWriter::Impl::find_stored(const UsageRecord& r,
-                                                           std::string_view key,
-                                                           std::int64_t hash, std::int64_t& id,
-                                                           Contribution& old, Error& error) {
+                                                            std::string_view key, std::int64_t hash,
+                                                            std::int64_t& id, Contribution& old,
+                                                            Error& error) {
   if (!bulk) {
     probe.bind(1, hash);
     Found found = find_in(probe, r, key, id, old, error);
@@ -285,14 +284,8 @@ Status RequestWriter::Impl::write_one(const SourcedRecord& sr, const std::string
       .bind(9, static_cast<std::int64_t>(r.agent))
       .bind(10, std::int64_t{r.sidechain})
       .bind(11, static_cast<std::int64_t>(r.speed))
-      .bind(12, sr.source)
-      .bind(13, r.tokens.input)
-      .bind(14, r.tokens.output)
-      .bind(15, r.tokens.cache_write_5m)
-      .bind(16, r.tokens.cache_write_1h)
-      .bind(17, r.tokens.cache_read)
-      .bind(18, r.tokens.web_search_requests)
-      .bind(19, r.tokens.web_fetch_requests)
+      .bind(12, sr.source);
+  bind_tokens(stmt, 13, r.tokens)
       .bind(20, r.reported_cost)
       .bind(21, p.cost)
       .bind(22, std::int64_t{p.priced})
@@ -309,10 +302,10 @@ Status RequestWriter::Impl::write_one(const SourcedRecord& sr, const std::string
     last_id = db->last_insert_rowid();
     ids_by_hash.insert(hash, last_id);
   }
-  account(Contribution{to_epoch_ms(r.instant), r.project, r.model,
-                       static_cast<std::int64_t>(r.speed), r.tokens, p.cost, r.reported_cost,
-                       p.priced},
-          +1);
+  account(
+      Contribution{to_epoch_ms(r.instant), r.project, r.model, static_cast<std::int64_t>(r.speed),
+                   r.tokens, p.cost, r.reported_cost, p.priced},
+      +1);
   return {};
 }
 
@@ -340,14 +333,8 @@ Status RequestWriter::Impl::flush_rollup() {
         .bind(2, key.project)
         .bind(3, key.model)
         .bind(4, key.speed)
-        .bind(5, d.requests)
-        .bind(6, d.tokens.input)
-        .bind(7, d.tokens.output)
-        .bind(8, d.tokens.cache_write_5m)
-        .bind(9, d.tokens.cache_write_1h)
-        .bind(10, d.tokens.cache_read)
-        .bind(11, d.tokens.web_search_requests)
-        .bind(12, d.tokens.web_fetch_requests)
+        .bind(5, d.requests);
+    bind_tokens(rollup, 6, d.tokens)
         .bind(13, d.computed_cost)
         .bind(14, d.auto_cost)
         .bind(15, d.display_cost)
@@ -373,10 +360,19 @@ Result<RequestWriter> RequestWriter::prepare(Database& db, const pricing::PriceT
       return tl::unexpected(r->error());
     }
   }
-  auto impl = std::unique_ptr<Impl>(new Impl{nullptr, &prices, std::move(*probe),
-                                             std::move(*probe_by_id), std::move(*max_id),
-                                             std::move(*insert), std::move(*update),
-                                             std::move(*rollup), {}, {}, false, {}, 0});
+  auto impl = std::unique_ptr<Impl>(new Impl{nullptr,
+                                             &prices,
+                                             std::move(*probe),
+                                             std::move(*probe_by_id),
+                                             std::move(*max_id),
+                                             std::move(*insert),
+                                             std::move(*update),
+                                             std::move(*rollup),
+                                             {},
+                                             {},
+                                             false,
+                                             {},
+                                             0});
   return RequestWriter(std::move(impl));
 }
 
@@ -459,8 +455,8 @@ void collapse_duplicates(std::vector<SourcedRecord>& records) {
     SourcedRecord& kept = records[static_cast<std::size_t>(held)];
     SourcedRecord& candidate = records[i];
     any_lost = true;
-    if (wins(candidate.record.tokens.output, candidate.record.sidechain,
-             kept.record.tokens.output, kept.record.sidechain)) {
+    if (wins(candidate.record.tokens.output, candidate.record.sidechain, kept.record.tokens.output,
+             kept.record.sidechain)) {
       // The winner takes the loser's place, so winners stay in first-seen order. Keys are
       // equal, so only the records move.
       std::swap(kept.record, candidate.record);

@@ -1,10 +1,9 @@
 #include "ledger/sqlite.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <mutex>
-
-#include <fmt/format.h>
 
 namespace ccgauge::ledger {
 namespace {
@@ -47,7 +46,9 @@ Result<Database> Database::open(const std::string& path, Mode mode, int busy_tim
       return tl::unexpected(s.error());
     }
   }
-  if (auto s = db.exec("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=8192;"); !s) {
+  if (auto s = db.exec(
+          "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=8192;");
+      !s) {
     return tl::unexpected(s.error());
   }
   return db;
@@ -118,17 +119,7 @@ Result<Statement::StepResult> Statement::step() {
 }
 
 Status Statement::run() {
-  for (;;) {
-    auto r = step();
-    if (!r) {
-      sqlite3_reset(stmt_.get());
-      return tl::unexpected(r.error());
-    }
-    if (*r == StepResult::kDone) {
-      sqlite3_reset(stmt_.get());
-      return {};
-    }
-  }
+  return for_each_row([] {});
 }
 
 void Statement::reset() {
@@ -136,22 +127,36 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_.get());
 }
 
-std::int64_t Statement::column_int(int col) const {
-  return sqlite3_column_int64(stmt_.get(), col);
-}
+std::int64_t Statement::column_int(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
 
-double Statement::column_double(int col) const {
-  return sqlite3_column_double(stmt_.get(), col);
-}
+double Statement::column_double(int col) const { return sqlite3_column_double(stmt_.get(), col); }
 
 std::string_view Statement::column_text(int col) const {
   const unsigned char* text = sqlite3_column_text(stmt_.get(), col);
   int size = sqlite3_column_bytes(stmt_.get(), col);
-  return text == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
+  return text == nullptr ? std::string_view()
+                         : std::string_view(reinterpret_cast<const char*>(text),
+                                            static_cast<std::size_t>(size));
 }
 
 bool Statement::column_is_null(int col) const {
   return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL;
+}
+
+TokenCounts read_tokens(const Statement& stmt, int c) {
+  return TokenCounts{stmt.column_int(c),     stmt.column_int(c + 1), stmt.column_int(c + 2),
+                     stmt.column_int(c + 3), stmt.column_int(c + 4), stmt.column_int(c + 5),
+                     stmt.column_int(c + 6)};
+}
+
+Statement& bind_tokens(Statement& stmt, int i, const TokenCounts& t) {
+  return stmt.bind(i, t.input)
+      .bind(i + 1, t.output)
+      .bind(i + 2, t.cache_write_5m)
+      .bind(i + 3, t.cache_write_1h)
+      .bind(i + 4, t.cache_read)
+      .bind(i + 5, t.web_search_requests)
+      .bind(i + 6, t.web_fetch_requests);
 }
 
 }  // namespace ccgauge::ledger

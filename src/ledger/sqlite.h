@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "core/types.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -66,6 +67,23 @@ class Statement {
   Result<StepResult> step();
   // Runs to completion, ignoring rows.
   Status run();
+  // Steps through every row, calling fn() while it is current (fn reads the columns), then
+  // resets the statement.
+  template <class Fn>
+  Status for_each_row(Fn&& fn) {
+    for (;;) {
+      auto r = step();
+      if (!r) {
+        reset();
+        return tl::unexpected(r.error());
+      }
+      if (*r == StepResult::kDone) {
+        reset();
+        return {};
+      }
+      fn();
+    }
+  }
   void reset();
 
   std::int64_t column_int(int col) const;
@@ -82,5 +100,10 @@ class Statement {
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
   sqlite3* db_ = nullptr;  // owned by the Database, which must outlive this statement
 };
+
+// The seven token columns, stored in this order in every table that has them: input, output,
+// cache_write_5m, cache_write_1h, cache_read, web_search, web_fetch.
+TokenCounts read_tokens(const Statement& stmt, int first_col);
+Statement& bind_tokens(Statement& stmt, int first_index, const TokenCounts& tokens);
 
 }  // namespace ccgauge::ledger

@@ -1,6 +1,7 @@
 #include "ingest/transcripts/catch_up.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,19 +15,17 @@
 #include <mutex>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "ingest/transcripts/line_parser.h"
 #include "ingest/transcripts/record_pack.h"
 
 namespace ccgauge::ingest {
 namespace {
 
-constexpr std::size_t kInitialBuffer = 4 << 20;       // bytes read at once
+constexpr std::size_t kInitialBuffer = 4 << 20;  // bytes read at once
 constexpr std::size_t kRecordsPerCommit = 20'000;
-constexpr std::int64_t kMalformedKeptPerFile = 100;   // rows stored per file, the rest counted
+constexpr std::int64_t kMalformedKeptPerFile = 100;  // rows stored per file, the rest counted
 constexpr std::size_t kQueueCapacity = 64;
-constexpr std::int64_t kInlineBytes = 8 << 20;        // below this, no worker threads
+constexpr std::int64_t kInlineBytes = 8 << 20;  // below this, no worker threads
 
 // One file to read, from where.
 struct Work {
@@ -132,7 +131,8 @@ class FileReader {
           continue;
         }
         ChunkResult r;
-        r.problem = DiscoveryProblem{file.path, fmt::format("read failed: {}", std::strerror(errno))};
+        r.problem =
+            DiscoveryProblem{file.path, fmt::format("read failed: {}", std::strerror(errno))};
         r.cursor = cursor;
         r.last_of_file = true;
         emit(std::move(r));
@@ -189,12 +189,12 @@ class FileReader {
         line_no += scan_plain_lines(pos, end, line_no, file, malformed_kept, r);
         break;
       }
-      const char* line_start = static_cast<const char*>(
-          ::memrchr(pos, '\n', static_cast<std::size_t>(hit - pos)));
+      const char* line_start =
+          static_cast<const char*>(::memrchr(pos, '\n', static_cast<std::size_t>(hit - pos)));
       line_start = line_start == nullptr ? pos : line_start + 1;
       line_no += scan_plain_lines(pos, line_start, line_no, file, malformed_kept, r);
-      const char* line_end = static_cast<const char*>(
-          std::memchr(hit, '\n', static_cast<std::size_t>(end - hit)));
+      const char* line_end =
+          static_cast<const char*>(std::memchr(hit, '\n', static_cast<std::size_t>(end - hit)));
       ++line_no;
       ++r.usage_lines;
       handle_line(std::string_view(line_start, static_cast<std::size_t>(line_end - line_start)),
@@ -254,10 +254,10 @@ class FileReader {
         return;
       case LineKind::kSynthetic:
         if (parsed_.limit_reset_epoch_s) {
-          r.limits.push_back({parsed_.record.instant, "transcript", "five_hour", std::nullopt,
-                              parsed_.limit_reset_epoch_s,
-                              parsed_.record.session_id.empty() ? file.path_session
-                                                                : parsed_.record.session_id});
+          r.limits.push_back(
+              {parsed_.record.instant, "transcript", "five_hour", std::nullopt,
+               parsed_.limit_reset_epoch_s,
+               parsed_.record.session_id.empty() ? file.path_session : parsed_.record.session_id});
         }
         return;
       case LineKind::kUsage: {
@@ -294,8 +294,8 @@ class FileReader {
   }
 
   static bool same_request(const UsageRecord& a, const UsageRecord& b) {
-    return !a.message_id.empty() && a.message_id == b.message_id &&
-           a.request_id == b.request_id && (!a.request_id.empty() || a.session_id == b.session_id);
+    return !a.message_id.empty() && a.message_id == b.message_id && a.request_id == b.request_id &&
+           (!a.request_id.empty() || a.session_id == b.session_id);
   }
 
   void flush_pending(ChunkResult& r) {
@@ -421,8 +421,9 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
     }
   };
 
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = options.threads > 0
+                    ? options.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = std::min<int>(threads, static_cast<int>(work.size()));
   if (progress.bytes_total < kInlineBytes) {
     threads = 0;

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,8 +13,6 @@
 #include <cstring>
 #include <set>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace ccgauge::ingest {
 namespace {
@@ -158,8 +157,8 @@ struct Walker {
       file.device = static_cast<std::uint64_t>(st.st_dev);
       file.inode = static_cast<std::uint64_t>(st.st_ino);
       file.size = static_cast<std::int64_t>(st.st_size);
-      file.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
-                      st.st_mtim.tv_nsec;
+      file.mtime_ns =
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
       out.push_back(std::move(file));
     }
     ::closedir(d);
@@ -183,8 +182,8 @@ Result<std::vector<std::string>> find_config_dirs(const Environment& env) {
     std::size_t start = 0;
     while (start <= list.size()) {
       std::size_t comma = list.find(',', start);
-      std::string item = trim(list.substr(start, comma == std::string::npos ? std::string::npos
-                                                                            : comma - start));
+      std::string item =
+          trim(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
       if (!item.empty()) {
         add_if_valid(dirs, expand_home(item, env.home));
       }

@@ -344,9 +344,10 @@ bool fill_record(const Envelope& env, const Envelope& outer, bool nested, Parsed
     when = parse_timestamp(outer.timestamp);
   }
   if (!when) {
-    set_malformed(out, env.timestamp.empty()
-                           ? std::string("usage line without a timestamp")
-                           : "unreadable timestamp '" + std::string(env.timestamp) + "'",
+    set_malformed(out,
+                  env.timestamp.empty()
+                      ? std::string("usage line without a timestamp")
+                      : "unreadable timestamp '" + std::string(env.timestamp) + "'",
                   simdjson::SUCCESS);
     return false;
   }
@@ -432,8 +433,8 @@ void LineParser::parse(std::string_view line, ParsedLine& out) {
     line.remove_suffix(1);
   }
   od::document doc;
-  if (auto e = impl_->parser.iterate(line.data(), line.size(), line.size() + kLinePadding)
-                   .get(doc)) {
+  if (auto e =
+          impl_->parser.iterate(line.data(), line.size(), line.size() + kLinePadding).get(doc)) {
     set_malformed(out, "not JSON", e);
     return;
   }

@@ -35,8 +35,8 @@ enum class LineKind {
 struct ParsedLine {
   LineKind kind = LineKind::kNoUsage;
   UsageRecord record;
-  std::string cwd;    // the line's `cwd`, empty when absent
-  std::string error;  // for kMalformed
+  std::string cwd;                                  // the line's `cwd`, empty when absent
+  std::string error;                                // for kMalformed
   std::optional<std::int64_t> limit_reset_epoch_s;  // "usage limit reached|<epoch>"
 };
 

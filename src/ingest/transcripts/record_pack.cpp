@@ -61,7 +61,8 @@ void unpack_record(const char*& pos, UsageRecord& r) {
   pos += sizeof(f);
   r.instant = from_epoch_ms(f.instant_ms);
   r.tokens = f.tokens;
-  r.reported_cost = f.has_reported_cost ? std::optional<Nanodollars>(f.reported_cost) : std::nullopt;
+  r.reported_cost =
+      f.has_reported_cost ? std::optional<Nanodollars>(f.reported_cost) : std::nullopt;
   r.limit_reset_epoch_s =
       f.has_limit_reset ? std::optional<std::int64_t>(f.limit_reset) : std::nullopt;
   r.speed = static_cast<Speed>(f.speed);
