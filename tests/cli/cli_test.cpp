@@ -220,3 +220,22 @@ TEST_F(CliTest, KilledCatchUpsLoseAndDoubleNothing) {
 
 }  // namespace
 }  // namespace ccgauge
+
+namespace ccgauge {
+namespace {
+
+TEST(Demo, GeneratesASampleAndReportsOnIt) {
+  testing::TempDir dir;
+  testing::RunResult r = testing::run_binary({"demo", "--dir", dir / "sample", "--size", "2MiB"},
+                                             {{"NO_COLOR", "1"}}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Claude Code Token Usage Report - Daily"), std::string::npos);
+  EXPECT_NE(r.out.find("Session Blocks"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir / "sample/ledger.db"));
+  EXPECT_NE(r.err.find("CLAUDE_CONFIG_DIR=" + (dir / "sample")), std::string::npos);
+  testing::RunResult bad = testing::run_binary({"demo", "--size", "lots"}, {}, dir.path());
+  EXPECT_NE(bad.exit_code, 0);
+}
+
+}  // namespace
+}  // namespace ccgauge
