@@ -242,25 +242,58 @@ Result<Ledger> Ledger::open(const std::string& path, const pricing::PriceTable& 
   return ledger;
 }
 
+namespace {
+
+// The schema version the ledger file has; 0 for a new file.
+Result<int> schema_version(const Database& db) {
+  auto exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+  if (!exists) {
+    return tl::unexpected(exists.error());
+  }
+  auto step = exists->step();
+  if (!step) {
+    return tl::unexpected(step.error());
+  }
+  if (*step == Statement::StepResult::kDone) {
+    return 0;
+  }
+  auto text = read_meta(db, "schema_version");
+  if (!text) {
+    return tl::unexpected(text.error());
+  }
+  return text->empty() ? 0 : std::atoi(text->c_str());
+}
+
+}  // namespace
+
 Status Ledger::migrate() {
-  if (auto s = db_.exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT "
-                        "NULL) STRICT");
-      !s) {
-    return s;
+  // Usually the schema is current: find that out without taking the write lock, so that many
+  // commands opening the ledger at once do not queue behind each other.
+  auto current = schema_version(db_);
+  if (!current) {
+    return tl::unexpected(current.error());
+  }
+  if (*current == kSchemaVersion) {
+    return {};
   }
   return in_transaction(db_, [&]() -> Status {
-    auto version_text = read_meta(db_, "schema_version");
-    if (!version_text) {
-      return tl::unexpected(version_text.error());
+    if (auto s = db_.exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT "
+                          "NULL) STRICT");
+        !s) {
+      return s;
     }
-    int version = version_text->empty() ? 0 : std::atoi(version_text->c_str());
-    if (version > kSchemaVersion) {
+    // Read again under the lock: another process may have migrated meanwhile.
+    auto version = schema_version(db_);
+    if (!version) {
+      return tl::unexpected(version.error());
+    }
+    if (*version > kSchemaVersion) {
       return fail(Errc::kInvalidInput,
                   fmt::format("ledger {} has schema version {}, newer than this ccgauge "
                               "understands ({}); upgrade ccgauge",
-                              db_.path(), version, kSchemaVersion));
+                              db_.path(), *version, kSchemaVersion));
     }
-    for (int v = version; v < kSchemaVersion; ++v) {
+    for (int v = *version; v < kSchemaVersion; ++v) {
       if (auto s = db_.exec(kMigrations[v]); !s) {
         return s;
       }

@@ -239,3 +239,29 @@ TEST(Demo, GeneratesASampleAndReportsOnIt) {
 
 }  // namespace
 }  // namespace ccgauge
+
+namespace ccgauge {
+namespace {
+
+// Many commands at once on one ledger (status lines, scripts, a shell loop): every one answers,
+// with the same numbers, and none counts anything twice.
+TEST_F(CliTest, ConcurrentCommandsOnOneLedgerAgree) {
+  RunResult reference = ccgauge({"daily", "--json"}, "reference.db");
+  ASSERT_EQ(reference.exit_code, 0) << reference.err;
+  const int kRuns = 20;
+  std::vector<pid_t> pids;
+  for (int i = 0; i < kRuns; ++i) {
+    pids.push_back(testing::spawn_binary(
+        {"daily", "--json", "--ledger", *dir_ / "shared.db"},
+        {{"CLAUDE_CONFIG_DIR", *dir_ / "claude"}},
+        *dir_ / ("c" + std::to_string(i) + ".out"), *dir_ / ("c" + std::to_string(i) + ".err")));
+  }
+  for (int i = 0; i < kRuns; ++i) {
+    EXPECT_EQ(testing::wait_exit_code(pids[i]), 0)
+        << testing::slurp(*dir_ / ("c" + std::to_string(i) + ".err"));
+    EXPECT_EQ(testing::slurp(*dir_ / ("c" + std::to_string(i) + ".out")), reference.out) << i;
+  }
+}
+
+}  // namespace
+}  // namespace ccgauge

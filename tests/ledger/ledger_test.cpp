@@ -138,3 +138,22 @@ TEST(Ledger, AChangedPriceTableRepricesStoredRequestsAndTheRollup) {
 
 }  // namespace
 }  // namespace ccgauge::ledger
+
+namespace ccgauge::ledger {
+namespace {
+
+TEST(Ledger, ANewerSchemaIsAClearErrorAndIsLeftAlone) {
+  TempDir dir;
+  ASSERT_TRUE(Ledger::open(dir / "l.db", pricing::PriceTable::embedded()));
+  {
+    auto db = Database::open(dir / "l.db", Database::Mode::kReadWrite);
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("UPDATE meta SET value = '99' WHERE key = 'schema_version'"));
+  }
+  auto again = Ledger::open(dir / "l.db", pricing::PriceTable::embedded());
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("newer"), std::string::npos) << again.error().message;
+}
+
+}  // namespace
+}  // namespace ccgauge::ledger
