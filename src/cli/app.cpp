@@ -117,6 +117,15 @@ int run_parsed(int argc, char** argv) {
       app.add_subcommand("doctor", "Where data comes from, and what could not be read");
   add_common(*doctor, doctor_common, doctor_json, doctor_csv);
 
+  StatusLineOptions status_opts;
+  CLI::App* statusline = app.add_subcommand(
+      "statusline", "Claude Code's status line: reads its JSON on stdin, prints one line");
+  statusline->add_option("--ledger", status_opts.ledger_path, "Ledger file");
+  statusline->add_option("-z,--timezone", status_opts.timezone, "IANA time zone for \"today\"");
+  statusline->add_flag_callback("--color", [&status_opts] { status_opts.color = true; }, "Colour");
+  statusline->add_flag_callback("--no-color", [&status_opts] { status_opts.color = false; },
+                                "No colour");
+
   std::string demo_dir;
   std::string demo_size = "20MiB";
   std::uint64_t demo_seed = 42;
@@ -147,6 +156,9 @@ int run_parsed(int argc, char** argv) {
     finish_common(doctor_common, doctor_json, doctor_csv);
     return run_doctor(doctor_common);
   }
+  if (*statusline) {
+    return run_statusline(status_opts);
+  }
   if (*demo) {
     return run_demo(demo_dir, demo_size, demo_seed);
   }
@@ -155,10 +167,51 @@ int run_parsed(int argc, char** argv) {
   return run_period_report(analytics::PeriodKind::kDaily, defaults, "sunday", std::nullopt);
 }
 
+// `statusline` runs on every Claude Code screen update and must answer in a few milliseconds:
+// building the whole CLI11 command tree costs about a millisecond, so its few options are read
+// here directly. Unknown arguments are ignored rather than refused, so that a status line never
+// breaks over a flag.
+std::optional<int> run_statusline_fast(int argc, char** argv) {
+  if (argc < 2 || std::string_view(argv[1]) != "statusline") {
+    return std::nullopt;
+  }
+  StatusLineOptions options;
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&](std::string_view name) -> std::optional<std::string> {
+      if (arg == name && i + 1 < argc) {
+        return std::string(argv[++i]);
+      }
+      if (arg.size() > name.size() + 1 && arg.substr(0, name.size()) == name &&
+          arg[name.size()] == '=') {
+        return std::string(arg.substr(name.size() + 1));
+      }
+      return std::nullopt;
+    };
+    if (auto v = value("--ledger")) {
+      options.ledger_path = *v;
+    } else if (auto z = value("--timezone")) {
+      options.timezone = *z;
+    } else if (auto z2 = value("-z")) {
+      options.timezone = *z2;
+    } else if (arg == "--color") {
+      options.color = true;
+    } else if (arg == "--no-color") {
+      options.color = false;
+    } else if (arg == "-h" || arg == "--help") {
+      return std::nullopt;  // CLI11 prints the help.
+    }
+  }
+  return run_statusline(options);
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
   try {
+    if (auto rc = run_statusline_fast(argc, argv)) {
+      return *rc;
+    }
     return run_parsed(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ccgauge: error: %s\n", e.what());

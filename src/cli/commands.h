@@ -41,6 +41,15 @@ int run_period_report(analytics::PeriodKind kind, const CommonOptions& common,
                       const std::string& start_of_week, const std::optional<std::string>& session_id);
 int run_blocks_report(const CommonOptions& common, const BlocksCommandOptions& blocks);
 int run_doctor(const CommonOptions& common);
+
+struct StatusLineOptions {
+  std::string ledger_path;    // empty: the default
+  std::string timezone;       // empty: $TZ, then the system's
+  std::optional<bool> color;  // unset: on unless NO_COLOR
+};
+
+// Claude Code's status line command; always exits 0 (see statusline.cpp).
+int run_statusline(const StatusLineOptions& options);
 // size: "20MiB", "1GiB", "500KB" or a byte count.
 int run_demo(const std::string& dir, const std::string& size, std::uint64_t seed);
 

@@ -521,6 +521,26 @@ Result<std::vector<MalformedLine>> Ledger::malformed_lines(std::int64_t limit) c
   return out;
 }
 
+namespace {
+
+// A row of `SELECT ts, source, window, used_percent, resets_at, session FROM limit_samples`.
+LimitSample read_limit_sample(const Statement& stmt) {
+  LimitSample sample;
+  sample.instant = from_epoch_ms(stmt.column_int(0));
+  sample.source = std::string(stmt.column_text(1));
+  sample.window = std::string(stmt.column_text(2));
+  if (!stmt.column_is_null(3)) {
+    sample.used_percent = stmt.column_double(3);
+  }
+  if (!stmt.column_is_null(4)) {
+    sample.resets_at_epoch_s = stmt.column_int(4);
+  }
+  sample.session_id = std::string(stmt.column_text(5));
+  return sample;
+}
+
+}  // namespace
+
 Result<std::vector<LimitSample>> Ledger::limit_samples(std::optional<Instant> since) const {
   auto stmt = db_.prepare(
       "SELECT ts, source, window, used_percent, resets_at, session FROM limit_samples "
@@ -531,23 +551,30 @@ Result<std::vector<LimitSample>> Ledger::limit_samples(std::optional<Instant> si
   stmt->bind(1, since ? to_epoch_ms(*since) : INT64_MIN);
   std::vector<LimitSample> out;
   if (auto s = stmt->for_each_row([&] {
-        LimitSample sample;
-        sample.instant = from_epoch_ms(stmt->column_int(0));
-        sample.source = std::string(stmt->column_text(1));
-        sample.window = std::string(stmt->column_text(2));
-        if (!stmt->column_is_null(3)) {
-          sample.used_percent = stmt->column_double(3);
-        }
-        if (!stmt->column_is_null(4)) {
-          sample.resets_at_epoch_s = stmt->column_int(4);
-        }
-        sample.session_id = std::string(stmt->column_text(5));
-        out.push_back(std::move(sample));
+        out.push_back(read_limit_sample(*stmt));
       });
       !s) {
     return tl::unexpected(s.error());
   }
   return out;
+}
+
+Result<std::optional<LimitSample>> Ledger::latest_limit_sample(std::string_view window) const {
+  auto stmt = db_.prepare(
+      "SELECT ts, source, window, used_percent, resets_at, session FROM limit_samples "
+      "WHERE window = ?1 ORDER BY ts DESC LIMIT 1");
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  stmt->bind(1, window);
+  std::optional<LimitSample> latest;
+  if (auto s = stmt->for_each_row([&] {
+        latest = read_limit_sample(*stmt);
+      });
+      !s) {
+    return tl::unexpected(s.error());
+  }
+  return latest;
 }
 
 Result<LedgerStats> Ledger::stats() const {

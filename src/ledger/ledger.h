@@ -130,6 +130,8 @@ class Ledger {
 
   Result<std::vector<MalformedLine>> malformed_lines(std::int64_t limit) const;
   Result<std::vector<LimitSample>> limit_samples(std::optional<Instant> since) const;
+  // The newest sample of a window, from any source, if any.
+  Result<std::optional<LimitSample>> latest_limit_sample(std::string_view window) const;
   Result<LedgerStats> stats() const;
   const std::string& path() const { return db_.path(); }
 

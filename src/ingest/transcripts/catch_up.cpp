@@ -352,7 +352,9 @@ std::vector<Work> plan(const std::vector<TranscriptFile>& files,
 Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& options) {
   CatchUpStats stats;
   std::vector<TranscriptFile> files =
-      list_transcripts(options.config_dirs, stats.problems, options.only_project);
+      options.only_session_file.empty()
+          ? list_transcripts(options.config_dirs, stats.problems, options.only_project)
+          : session_transcripts(options.only_session_file, stats.problems);
   stats.files_seen = static_cast<std::int64_t>(files.size());
   auto cursors = ledger.load_cursors();
   if (!cursors) {

@@ -26,6 +26,9 @@ struct CatchUpProgress {
 struct CatchUpOptions {
   std::vector<std::string> config_dirs;
   std::string only_project;  // walk only projects/<this> (ccusage's --project fast path)
+  // When set, read only this session transcript and its subagent files, not the config dirs
+  // (the status line's fast path).
+  std::string only_session_file;
   int threads = 0;           // 0: one per core
   // Called on the committing thread now and then while work remains.
   std::function<void(const CatchUpProgress&)> on_progress;

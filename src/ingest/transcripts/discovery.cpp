@@ -235,4 +235,39 @@ std::vector<TranscriptFile> list_transcripts(const std::vector<std::string>& con
   return files;
 }
 
+std::vector<TranscriptFile> session_transcripts(const std::string& path,
+                                                std::vector<DiscoveryProblem>& problems) {
+  std::vector<TranscriptFile> files;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    problems.push_back({path, std::strerror(errno)});
+    return files;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    problems.push_back({path, "not a regular file"});
+    return files;
+  }
+  std::string name = basename_of(path);
+  std::string stem = name.size() > 6 && name.ends_with(".jsonl") ? name.substr(0, name.size() - 6)
+                                                                 : name;
+  std::string dir = dirname_of(path);
+  TranscriptFile main;
+  main.path = path;
+  main.project_dir = basename_of(dir);
+  main.path_session = stem;
+  main.subagent = stem.rfind("agent-", 0) == 0;
+  main.device = static_cast<std::uint64_t>(st.st_dev);
+  main.inode = static_cast<std::uint64_t>(st.st_ino);
+  main.size = static_cast<std::int64_t>(st.st_size);
+  main.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  files.push_back(std::move(main));
+  std::string subagents = dir + "/" + stem + "/subagents";
+  if (is_directory(subagents)) {
+    Walker walker{files, problems, {}};
+    std::vector<std::string> rel{basename_of(dir), stem, "subagents"};
+    walker.walk_root(subagents, rel);
+  }
+  return files;
+}
+
 }  // namespace ccgauge::ingest

@@ -48,4 +48,9 @@ std::vector<TranscriptFile> list_transcripts(const std::vector<std::string>& con
                                              std::vector<DiscoveryProblem>& problems,
                                              const std::string& only_project = {});
 
+// One session's transcripts, given the path of its main file (as the status line and hooks
+// receive it): the file and its `<session>/subagents/` files. A missing file is a problem.
+std::vector<TranscriptFile> session_transcripts(const std::string& path,
+                                                std::vector<DiscoveryProblem>& problems);
+
 }  // namespace ccgauge::ingest

@@ -1,0 +1,143 @@
+// `ccgauge statusline` driven as Claude Code drives it: JSON on stdin, one line out, exit 0.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "ledger/ledger.h"
+#include "tests/support/run_binary.h"
+#include "tests/support/temp_dir.h"
+
+namespace ccgauge {
+namespace {
+
+using testing::RunResult;
+using testing::TempDir;
+
+class StatusLineTest : public ::testing::Test {
+ protected:
+  // Runs the status line with `json` on stdin; "now" is pinned to 2026-03-02T12:00:00Z.
+  RunResult statusline(const std::string& json, const std::string& out = "out") {
+    testing::write_file(dir_ / "stdin.json", json);
+    std::string cmd = fmt::format(
+        "cd {0} && env -u TZ HOME={0} NO_COLOR=1 CCGAUGE_NOW=2026-03-02T12:00:00Z {1} statusline "
+        "--ledger {0}/ledger.db < {0}/stdin.json > {0}/{2}.txt 2> {0}/{2}.err",
+        dir_.path(), CCG_BINARY, out);
+    RunResult r;
+    int status = std::system(cmd.c_str());
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = testing::slurp(dir_ / (out + ".txt"));
+    r.err = testing::slurp(dir_ / (out + ".err"));
+    return r;
+  }
+
+  std::vector<ledger::LimitSample> samples() {
+    auto ledger = ledger::Ledger::open(dir_ / "ledger.db", pricing::PriceTable::embedded());
+    EXPECT_TRUE(ledger);
+    auto all = ledger->limit_samples(std::nullopt);
+    EXPECT_TRUE(all);
+    return all ? *all : std::vector<ledger::LimitSample>{};
+  }
+
+  TempDir dir_;
+};
+
+// 2026-03-02T12:00:00Z plus these seconds.
+std::string epoch_plus(int seconds) { return std::to_string(1772452800 + seconds); }
+
+TEST_F(StatusLineTest, ShowsAndRecordsTheOfficialFigures) {
+  std::string json = R"({"session_id":"s1","model":{"id":"claude-opus-4-6","display_name":"Opus"},
+      "cost":{"total_cost_usd":1.234},
+      "context_window":{"total_input_tokens":50000,"context_window_size":200000},
+      "rate_limits":{"five_hour":{"used_percentage":23.5,"resets_at":)" +
+                     epoch_plus(7800) + R"(},
+                     "seven_day":{"used_percentage":81,"resets_at":"2026-03-05T00:00:00Z"}}})";
+  RunResult r = statusline(json);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "Opus │ $1.23 session │ $0.00 today │ 5h 24% ↻2h 10m │ 7d 81% │ ctx 25%\n");
+  auto recorded = samples();
+  ASSERT_EQ(recorded.size(), 2u);
+  EXPECT_EQ(recorded[0].source, "statusline");
+  EXPECT_EQ(*recorded[0].resets_at_epoch_s, 1772452800 + 7800);
+  // The same figures again: nothing new to record.
+  statusline(json);
+  EXPECT_EQ(samples().size(), 2u);
+}
+
+TEST_F(StatusLineTest, WithoutRateLimitsTheLedgersCurrentFigureIsUsed) {
+  statusline(R"({"rate_limits":{"five_hour":{"used_percentage":40,"resets_at":)" +
+             epoch_plus(3600) + "}}}");
+  RunResult r = statusline(R"({"model":{"display_name":"Sonnet"}})");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "Sonnet │ $0.00 today │ 5h 40% ↻1h 0m\n");
+}
+
+TEST_F(StatusLineTest, StaleFiguresAreNotShown) {
+  RunResult r = statusline(R"({"model":{"display_name":"Opus"},"rate_limits":{"five_hour":)"
+                           R"({"used_percentage":99,"resets_at":)" + epoch_plus(-60) + "}}}");
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "Opus │ $0.00 today\n");
+}
+
+TEST_F(StatusLineTest, GarbageGivesAFallbackLineExitZeroAndALoggedReason) {
+  for (const char* input : {"not json", "", "[1,2,3]", "{\"model\":"}) {
+    RunResult r = statusline(input);
+    EXPECT_EQ(r.exit_code, 0) << input;
+    EXPECT_EQ(r.out, "ccgauge │ usage unavailable\n") << input;
+  }
+  std::string log = testing::slurp(dir_ / ".local/state/ccgauge/statusline.log");
+  EXPECT_NE(log.find("not JSON"), std::string::npos) << log;
+}
+
+TEST_F(StatusLineTest, CatchesUpTheSessionsTranscript) {
+  std::string transcript = dir_ / "claude/projects/-w/s1.jsonl";
+  testing::write_file(
+      transcript,
+      R"({"sessionId":"s1","cwd":"/w","timestamp":"2026-03-02T11:30:00.000Z","requestId":"r1","type":"assistant","message":{"model":"claude-sonnet-4-5","id":"m1","usage":{"input_tokens":100000,"output_tokens":0}}})"
+      "\n");
+  RunResult r = statusline(R"({"transcript_path":")" + transcript + R"("})");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // 100k input tokens at $3/M, in today's total; an active block without an official figure.
+  EXPECT_EQ(r.out, "$0.30 today │ 5h~ $0.30 ↻4h 0m\n");
+}
+
+TEST_F(StatusLineTest, FiftyConcurrentCallsAllAnswer) {
+  std::string transcript = dir_ / "claude/projects/-w/s1.jsonl";
+  std::string lines;
+  for (int i = 0; i < 2000; ++i) {
+    lines += R"({"sessionId":"s1","timestamp":"2026-03-02T11:30:00.000Z","requestId":"r)" +
+             std::to_string(i) +
+             R"(","message":{"model":"claude-sonnet-4-5","id":"m","usage":{"input_tokens":1000,"output_tokens":0}}})"
+             "\n";
+  }
+  testing::write_file(transcript, lines);
+  testing::write_file(dir_ / "stdin.json", R"({"transcript_path":")" + transcript + R"("})");
+  std::vector<pid_t> pids;
+  for (int i = 0; i < 50; ++i) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      std::string cmd = fmt::format(
+          "cd {0} && env -u TZ HOME={0} NO_COLOR=1 CCGAUGE_NOW=2026-03-02T12:00:00Z {1} statusline "
+          "--ledger {0}/ledger.db < {0}/stdin.json > {0}/c{2}.txt",
+          dir_.path(), CCG_BINARY, i);
+      ::_exit(WEXITSTATUS(std::system(cmd.c_str())));
+    }
+    pids.push_back(pid);
+  }
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(testing::wait_exit_code(pids[i]), 0);
+    std::string out = testing::slurp(dir_ / ("c" + std::to_string(i) + ".txt"));
+    EXPECT_EQ(out.find("usage unavailable"), std::string::npos) << out;
+    EXPECT_NE(out.find(" today"), std::string::npos) << out;
+  }
+  // Whatever each one showed, the ledger counted every request once.
+  RunResult after = statusline(R"({"transcript_path":")" + transcript + R"("})");
+  EXPECT_EQ(after.out, "$6.00 today │ 5h~ $6.00 ↻4h 0m\n");
+}
+
+}  // namespace
+}  // namespace ccgauge
