@@ -363,28 +363,39 @@ Status Ledger::prepare_writes() {
   return {};
 }
 
-Result<std::unordered_map<std::string, Cursor>> Ledger::load_cursors() const {
-  auto stmt = db_.prepare(
-      "SELECT path, device, inode, size, mtime_ns, offset, lines, project FROM cursors");
+Result<std::unordered_map<std::string, Cursor>> Ledger::load_cursors(
+    const std::vector<std::string>* only_paths) const {
+  constexpr const char* kColumns =
+      "SELECT path, device, inode, size, mtime_ns, offset, lines, project FROM cursors";
+  auto stmt = db_.prepare(only_paths ? fmt::format("{} WHERE path = ?1", kColumns) : kColumns);
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
   std::unordered_map<std::string, Cursor> cursors;
-  if (auto s = stmt->for_each_row([&] {
-        Cursor c;
-        c.path = std::string(stmt->column_text(0));
-        c.device = static_cast<std::uint64_t>(stmt->column_int(1));
-        c.inode = static_cast<std::uint64_t>(stmt->column_int(2));
-        c.size = stmt->column_int(3);
-        c.mtime_ns = stmt->column_int(4);
-        c.offset = stmt->column_int(5);
-        c.lines = stmt->column_int(6);
-        c.project = std::string(stmt->column_text(7));
-        std::string key = c.path;
-        cursors.emplace(std::move(key), std::move(c));
-      });
-      !s) {
-    return tl::unexpected(s.error());
+  auto read_row = [&] {
+    Cursor c;
+    c.path = std::string(stmt->column_text(0));
+    c.device = static_cast<std::uint64_t>(stmt->column_int(1));
+    c.inode = static_cast<std::uint64_t>(stmt->column_int(2));
+    c.size = stmt->column_int(3);
+    c.mtime_ns = stmt->column_int(4);
+    c.offset = stmt->column_int(5);
+    c.lines = stmt->column_int(6);
+    c.project = std::string(stmt->column_text(7));
+    std::string key = c.path;
+    cursors.emplace(std::move(key), std::move(c));
+  };
+  if (only_paths == nullptr) {
+    if (auto s = stmt->for_each_row(read_row); !s) {
+      return tl::unexpected(s.error());
+    }
+    return cursors;
+  }
+  for (const std::string& path : *only_paths) {
+    stmt->bind(1, path);
+    if (auto s = stmt->for_each_row(read_row); !s) {
+      return tl::unexpected(s.error());
+    }
   }
   return cursors;
 }

@@ -105,7 +105,9 @@ class Ledger {
   // `prices` must outlive the Ledger.
   static Result<Ledger> open(const std::string& path, const pricing::PriceTable& prices);
 
-  Result<std::unordered_map<std::string, Cursor>> load_cursors() const;
+  // Every cursor, or only those of `only_paths` (the status line reads one session's files).
+  Result<std::unordered_map<std::string, Cursor>> load_cursors(
+      const std::vector<std::string>* only_paths = nullptr) const;
 
   // Writes the batch in one transaction, pricing each record. The dedupe rule above decides
   // which record a key keeps. The batch's records are collapsed in place

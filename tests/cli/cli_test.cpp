@@ -193,9 +193,14 @@ TEST_F(CliTest, SessionIdShowsOneSession) {
 TEST_F(CliTest, KilledCatchUpsLoseAndDoubleNothing) {
   RunResult clean = ccgauge({"daily", "--json"}, "clean.db");
   ASSERT_EQ(clean.exit_code, 0);
-  auto start = std::chrono::steady_clock::now();
-  ccgauge({"daily", "--json"}, "timing.db");
-  auto cold = std::chrono::steady_clock::now() - start;
+  // The kill points are spread over a cold catch-up's duration: the faster of two, so that
+  // a slow outlier does not put them all after the end.
+  auto cold = std::chrono::steady_clock::duration::max();
+  for (const char* timing : {"timing1.db", "timing2.db"}) {
+    auto start = std::chrono::steady_clock::now();
+    ccgauge({"daily", "--json"}, timing);
+    cold = std::min(cold, std::chrono::steady_clock::now() - start);
+  }
   const int kPoints = 16;
   int killed = 0;
   for (int point = 0; point < kPoints; ++point) {
@@ -215,7 +220,9 @@ TEST_F(CliTest, KilledCatchUpsLoseAndDoubleNothing) {
     ASSERT_EQ(after.exit_code, 0) << after.err;
     EXPECT_EQ(after.out, clean.out) << "killed at point " << point;
   }
-  EXPECT_GT(killed, kPoints);  // Most kills landed while work was under way.
+  // Enough kills landed while work was under way for the test to mean something (the rest
+  // found the work done, which must give the same totals too).
+  EXPECT_GE(killed, kPoints / 2);
 }
 
 }  // namespace

@@ -81,13 +81,34 @@ std::int64_t mtime_ns_of(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
+// The bytes read from a file, with kLinePadding spare bytes at the end for simdjson. Not
+// zeroed: every byte is written before it is parsed, and the padding's value is irrelevant.
+class ReadBuffer {
+ public:
+  explicit ReadBuffer(std::size_t capacity)
+      : data_(new char[capacity + kLinePadding]), capacity_(capacity) {}
+  char* data() { return data_.get(); }
+  std::size_t capacity() const { return capacity_; }
+  // Doubles the capacity, keeping the first `keep` bytes.
+  void grow(std::size_t keep) {
+    std::unique_ptr<char[]> bigger(new char[capacity_ * 2 + kLinePadding]);
+    std::memcpy(bigger.get(), data_.get(), keep);
+    data_ = std::move(bigger);
+    capacity_ *= 2;
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t capacity_;
+};
+
 // Reads one file from its cursor and emits ChunkResults through `emit`.
 class FileReader {
  public:
   explicit FileReader(LineParser& parser) : parser_(parser) {}
 
   template <class Emit>
-  void read(const Work& work, std::vector<char>& buffer, Emit&& emit) {
+  void read(const Work& work, ReadBuffer& buffer, Emit&& emit) {
     const TranscriptFile& file = *work.file;
     ledger::Cursor cursor = work.cursor;
     int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -113,18 +134,15 @@ class FileReader {
  private:
   template <class Emit>
   void read_from(int fd, const TranscriptFile& file, ledger::Cursor& cursor,
-                 std::vector<char>& buffer, Emit&& emit) {
-    std::size_t capacity = buffer.size() - kLinePadding;
+                 ReadBuffer& buffer, Emit&& emit) {
     std::size_t carry = 0;  // bytes at buffer[0] that belong to a line not yet complete
     std::int64_t base = cursor.offset;
     std::int64_t malformed_kept = 0;
     for (;;) {
-      if (carry == capacity) {
-        // One line is longer than the buffer: grow it and keep reading.
-        buffer.resize(capacity * 2 + kLinePadding);
-        capacity *= 2;
+      if (carry == buffer.capacity()) {
+        buffer.grow(carry);  // One line is longer than the buffer: keep reading.
       }
-      ssize_t n = ::pread(fd, buffer.data() + carry, capacity - carry,
+      ssize_t n = ::pread(fd, buffer.data() + carry, buffer.capacity() - carry,
                           static_cast<off_t>(base + static_cast<std::int64_t>(carry)));
       if (n < 0) {
         if (errno == EINTR) {
@@ -356,7 +374,13 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
           ? list_transcripts(options.config_dirs, stats.problems, options.only_project)
           : session_transcripts(options.only_session_file, stats.problems);
   stats.files_seen = static_cast<std::int64_t>(files.size());
-  auto cursors = ledger.load_cursors();
+  std::vector<std::string> paths;
+  if (!options.only_session_file.empty()) {
+    for (const TranscriptFile& f : files) {
+      paths.push_back(f.path);
+    }
+  }
+  auto cursors = ledger.load_cursors(options.only_session_file.empty() ? nullptr : &paths);
   if (!cursors) {
     return tl::unexpected(cursors.error());
   }
@@ -434,7 +458,9 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
   if (threads == 0) {
     LineParser parser;
     FileReader reader(parser);
-    std::vector<char> buffer(kInitialBuffer + kLinePadding);
+    // Sized to the work: a status line reading a few new lines allocates little.
+    ReadBuffer buffer(static_cast<std::size_t>(
+        std::clamp<std::int64_t>(progress.bytes_total + 1, 64 << 10, kInitialBuffer)));
     for (const Work& w : work) {
       reader.read(w, buffer, absorb);
     }
@@ -447,7 +473,7 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
       pool.emplace_back([&] {
         LineParser parser;
         FileReader reader(parser);
-        std::vector<char> buffer(kInitialBuffer + kLinePadding);
+        ReadBuffer buffer(kInitialBuffer);
         for (std::size_t i = next++; i < work.size(); i = next++) {
           reader.read(work[i], buffer, [&](ChunkResult&& r) { queue.push(std::move(r)); });
         }
