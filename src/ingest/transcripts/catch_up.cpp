@@ -371,7 +371,7 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
   CatchUpStats stats;
   std::vector<TranscriptFile> files =
       options.only_session_file.empty()
-          ? list_transcripts(options.config_dirs, stats.problems, options.only_project)
+          ? list_transcripts(options.config_dirs, stats.problems)
           : session_transcripts(options.only_session_file, stats.problems);
   stats.files_seen = static_cast<std::int64_t>(files.size());
   std::vector<std::string> paths;

@@ -25,7 +25,6 @@ struct CatchUpProgress {
 
 struct CatchUpOptions {
   std::vector<std::string> config_dirs;
-  std::string only_project;  // walk only projects/<this> (ccusage's --project fast path)
   // When set, read only this session transcript and its subagent files, not the config dirs
   // (the status line's fast path).
   std::string only_session_file;

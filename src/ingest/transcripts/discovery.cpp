@@ -208,22 +208,12 @@ Result<std::vector<std::string>> find_config_dirs(const Environment& env) {
 }
 
 std::vector<TranscriptFile> list_transcripts(const std::vector<std::string>& config_dirs,
-                                             std::vector<DiscoveryProblem>& problems,
-                                             const std::string& only_project) {
+                                             std::vector<DiscoveryProblem>& problems) {
   std::vector<TranscriptFile> files;
   Walker walker{files, problems, {}};
   for (const std::string& root : config_dirs) {
-    std::string projects = root + "/projects";
     std::vector<std::string> rel;
-    if (!only_project.empty()) {
-      std::string dir = projects + "/" + only_project;
-      if (only_project.find('/') == std::string::npos && is_directory(dir)) {
-        rel.push_back(only_project);
-        walker.walk_root(dir, rel);
-      }
-      continue;
-    }
-    walker.walk_root(projects, rel);
+    walker.walk_root(root + "/projects", rel);
   }
   std::sort(files.begin(), files.end(),
             [](const TranscriptFile& a, const TranscriptFile& b) { return a.path < b.path; });

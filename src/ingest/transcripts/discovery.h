@@ -42,11 +42,9 @@ struct DiscoveryProblem {
 };
 
 // Lists every transcript under the config dirs' projects/, with stat data, sorted by path.
-// A directory that cannot be read is reported in `problems` and skipped. With `only_project`,
-// only that directory under projects/ is walked.
+// A directory that cannot be read is reported in `problems` and skipped.
 std::vector<TranscriptFile> list_transcripts(const std::vector<std::string>& config_dirs,
-                                             std::vector<DiscoveryProblem>& problems,
-                                             const std::string& only_project = {});
+                                             std::vector<DiscoveryProblem>& problems);
 
 // One session's transcripts, given the path of its main file (as the status line and hooks
 // receive it): the file and its `<session>/subagents/` files. A missing file is a problem.
