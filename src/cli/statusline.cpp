@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -141,10 +142,13 @@ Status record_samples(ledger::Ledger& ledger, const ingest::StatusLineInput& in,
   return ledger.commit(batch);
 }
 
-// Catches up this session's transcript unless another process is catching up right now (then
-// this one answers from the ledger as it is: many windows calling at once never pile up).
+// Catches up this session's transcript. Catch-ups run one at a time: a call that finds one
+// running waits for it (it may be reading this very transcript), then catches up what is left,
+// so it never shows numbers older than the transcript it was handed, and fifty windows at once
+// never run fifty catch-ups at once. After kLockWait it answers from the ledger as it is.
 void catch_up_session(ledger::Ledger& ledger, const std::string& ledger_path,
                       const std::string& transcript) {
+  constexpr auto kLockWait = std::chrono::milliseconds(1500);
   if (transcript.empty()) {
     return;
   }
@@ -152,7 +156,15 @@ void catch_up_session(ledger::Ledger& ledger, const std::string& ledger_path,
   if (fd < 0) {
     return;
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+  auto deadline = std::chrono::steady_clock::now() + kLockWait;
+  bool locked = false;
+  while (!(locked = ::flock(fd, LOCK_EX | LOCK_NB) == 0) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (!locked) {
+    log_reason("another catch-up ran longer than 1.5 s; answered from the ledger as it was");
+  } else {
     ingest::CatchUpOptions options;
     options.only_session_file = transcript;
     options.threads = 1;

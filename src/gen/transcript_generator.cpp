@@ -930,25 +930,14 @@ enum class CacheTier { k5m, k1h, kMixed };
 // ---------------------------------------------------------------------------------------------
 // One conversation file.
 
-struct Usage {
-  std::int64_t input = 0;
-  std::int64_t cache_5m = 0;
-  std::int64_t cache_1h = 0;
-  std::int64_t cache_read = 0;
-  std::int64_t output = 0;
-  std::int64_t web_search = 0;
-  std::int64_t web_fetch = 0;
+// A response's usage: its final token counts (`output` is the final output) and speed.
+struct Usage : TokenCounts {
   Speed speed = Speed::kStandard;
 
+  // The counts as a line that reports `output_tokens` (a streaming snapshot) shows them.
   TokenCounts tokens(std::int64_t output_tokens) const {
-    TokenCounts t;
-    t.input = input;
+    TokenCounts t = *this;
     t.output = output_tokens;
-    t.cache_write_5m = cache_5m;
-    t.cache_write_1h = cache_1h;
-    t.cache_read = cache_read;
-    t.web_search_requests = web_search;
-    t.web_fetch_requests = web_fetch;
     return t;
   }
 };
@@ -1247,10 +1236,10 @@ class TranscriptWriter {
       }
     } else {
       if (rng_.chance(0.01)) {
-        u.web_search = rng_.between(1, 4);
+        u.web_search_requests = rng_.between(1, 4);
       }
       if (rng_.chance(0.004)) {
-        u.web_fetch = 1;
+        u.web_fetch_requests = 1;
       }
     }
     split_cache_creation(creation, &u);
@@ -1261,19 +1250,19 @@ class TranscriptWriter {
 
   void split_cache_creation(std::int64_t creation, Usage* u) {
     if (!id_.traits.cache_object) {
-      u->cache_5m = creation;  // without the split object everything is priced as 5m
+      u->cache_write_5m = creation;  // without the split object everything is priced as 5m
       return;
     }
     switch (knobs_.tier) {
       case CacheTier::k5m:
-        u->cache_5m = creation;
+        u->cache_write_5m = creation;
         break;
       case CacheTier::k1h:
-        u->cache_1h = creation;
+        u->cache_write_1h = creation;
         break;
       case CacheTier::kMixed:
-        u->cache_1h = rng_.between(0, creation);
-        u->cache_5m = creation - u->cache_1h;
+        u->cache_write_1h = rng_.between(0, creation);
+        u->cache_write_5m = creation - u->cache_write_1h;
         break;
     }
   }
@@ -1319,23 +1308,23 @@ class TranscriptWriter {
     out += "{\"input_tokens\":";
     append_int(out, u.input);
     out += ",\"cache_creation_input_tokens\":";
-    append_int(out, u.cache_5m + u.cache_1h);
+    append_int(out, u.cache_write_5m + u.cache_write_1h);
     out += ",\"cache_read_input_tokens\":";
     append_int(out, u.cache_read);
     if (id_.traits.cache_object) {
       out += ",\"cache_creation\":{\"ephemeral_5m_input_tokens\":";
-      append_int(out, u.cache_5m);
+      append_int(out, u.cache_write_5m);
       out += ",\"ephemeral_1h_input_tokens\":";
-      append_int(out, u.cache_1h);
+      append_int(out, u.cache_write_1h);
       out += '}';
     }
     out += ",\"output_tokens\":";
     append_int(out, output);
-    if (id_.traits.server_tool_use || u.web_search > 0 || u.web_fetch > 0) {
+    if (id_.traits.server_tool_use || u.web_search_requests > 0 || u.web_fetch_requests > 0) {
       out += ",\"server_tool_use\":{\"web_search_requests\":";
-      append_int(out, u.web_search);
+      append_int(out, u.web_search_requests);
       out += ",\"web_fetch_requests\":";
-      append_int(out, u.web_fetch);
+      append_int(out, u.web_fetch_requests);
       out += '}';
     }
     out += ",\"service_tier\":\"standard\"";

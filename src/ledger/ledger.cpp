@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "ledger/request_writer.h"
 
@@ -202,6 +203,20 @@ std::string Ledger::default_path() {
 }
 
 Result<Ledger> Ledger::open(const std::string& path, const pricing::PriceTable& prices) {
+  // Setting WAL mode on a new file, and creating the schema, can find another process doing the
+  // same and get SQLITE_BUSY at once (SQLite does not wait there). Those steps are safe to run
+  // again, so a busy open is retried for up to about two seconds.
+  constexpr int kAttempts = 40;
+  for (int attempt = 1;; ++attempt) {
+    auto ledger = open_once(path, prices);
+    if (ledger || ledger.error().code != Errc::kUnavailable || attempt == kAttempts) {
+      return ledger;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + 2 * attempt));
+  }
+}
+
+Result<Ledger> Ledger::open_once(const std::string& path, const pricing::PriceTable& prices) {
   std::error_code ec;
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) {

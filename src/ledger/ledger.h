@@ -139,6 +139,7 @@ class Ledger {
 
  private:
   Ledger(Database db, const pricing::PriceTable& prices);
+  static Result<Ledger> open_once(const std::string& path, const pricing::PriceTable& prices);
   Status migrate();
   Status reprice_if_needed();
   Status prepare_writes();
