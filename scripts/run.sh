@@ -27,4 +27,8 @@ fi
 today=$(date +%Y%m%d)
 "$bin" daily --since "$today" || exit $?
 echo
-"$bin" blocks --recent
+"$bin" blocks --recent || exit $?
+if "$bin" daily --json 2>/dev/null | grep -q '"totalTokens": 0,\?$'; then
+  echo
+  echo "The Claude Code data here holds no usage yet. To see ccgauge at work, try: $bin demo"
+fi
