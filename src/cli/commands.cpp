@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "analytics/blocks.h"
+#include "cli/environment.h"
 #include "cli/render.h"
 #include "core/time.h"
 #include "ingest/transcripts/catch_up.h"
@@ -30,18 +31,6 @@ void write_stdout(std::string_view text) {
     std::fputc('\n', stdout);
   }
   std::fflush(stdout);
-}
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return (v != nullptr && *v != '\0') ? std::string(v) : fallback;
-}
-
-// ccgauge's own configuration directory: $CCGAUGE_CONFIG_DIR, else $XDG_CONFIG_HOME/ccgauge,
-// else ~/.config/ccgauge.
-std::string ccgauge_config_dir() {
-  std::string xdg = env_or("XDG_CONFIG_HOME", env_or("HOME", ".") + "/.config");
-  return env_or("CCGAUGE_CONFIG_DIR", xdg + "/ccgauge");
 }
 
 // Everything a report needs, caught up. Not movable: the ledger points at `prices`.
@@ -100,7 +89,7 @@ Result<std::unique_ptr<Context>> prepare(const CommonOptions& o) {
     return tl::unexpected(zone.error());
   }
   ctx->zone = *zone;
-  auto prices = pricing::PriceTable::with_overrides(ccgauge_config_dir() + "/pricing.json");
+  auto prices = load_price_table();
   if (!prices) {
     return tl::unexpected(prices.error());
   }
@@ -264,17 +253,6 @@ void warn_missing_pricing(const std::vector<std::string>& models) {
              "ccgauge: warning: no price for model(s) {}; their cost counts as $0 (add them to "
              "{}/pricing.json)\n",
              list, ccgauge_config_dir());
-}
-
-Instant now_instant() {
-  // CCGAUGE_NOW pins "now" for reproducible output (tests, screenshots).
-  std::string pinned = env_or("CCGAUGE_NOW", "");
-  if (!pinned.empty()) {
-    if (auto t = parse_timestamp(pinned)) {
-      return *t;
-    }
-  }
-  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
 int run_session_detail(Context& ctx, const CommonOptions& o, const std::string& id) {

@@ -4,6 +4,7 @@
 // a short fallback line, exits 0, and writes the reason to a log file.
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -14,10 +15,9 @@
 #include <string>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "analytics/blocks.h"
 #include "cli/commands.h"
+#include "cli/environment.h"
 #include "core/time.h"
 #include "ingest/hooks/statusline_input.h"
 #include "ingest/transcripts/catch_up.h"
@@ -29,11 +29,6 @@ namespace {
 
 constexpr std::size_t kMaxInputBytes = 1 << 20;
 constexpr std::int64_t kMaxLogBytes = 1 << 20;
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return (v != nullptr && *v != '\0') ? std::string(v) : fallback;
-}
 
 // $XDG_STATE_HOME/ccgauge/statusline.log (default ~/.local/state/ccgauge/).
 std::string log_path() {
@@ -50,8 +45,8 @@ void log_reason(std::string_view reason) {
     std::filesystem::remove(path, ec);
   }
   if (std::FILE* f = std::fopen(path.c_str(), "a")) {
-    auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now());
+    auto now =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     fmt::print(f, "{} {}\n", format_iso_ms(now), reason);
     std::fclose(f);
   }
@@ -72,14 +67,13 @@ Result<std::string> read_stdin() {
   }
 }
 
-std::string money(Nanodollars nd) {
-  return fmt::format("${:.2f}", static_cast<double>(nd) / 1e9);
-}
+std::string money(Nanodollars nd) { return fmt::format("${:.2f}", static_cast<double>(nd) / 1e9); }
 
 std::string money(double usd) { return fmt::format("${:.2f}", usd < 0.005 ? 0.0 : usd); }
 
 std::string duration_until(std::int64_t epoch_s, Instant now) {
-  std::int64_t left = epoch_s - std::chrono::floor<std::chrono::seconds>(now).time_since_epoch().count();
+  std::int64_t left =
+      epoch_s - std::chrono::floor<std::chrono::seconds>(now).time_since_epoch().count();
   if (left <= 0) {
     return "now";
   }
@@ -207,7 +201,8 @@ Result<Figures> compute(const ledger::Ledger& ledger, const TimeZone& zone, Inst
   analytics::BlocksBuilder blocks(bo);
   ledger::RequestQuery recent;
   recent.from = now - std::chrono::hours(24);
-  if (auto s = ledger.for_each_request(recent, [&](const analytics::RequestRow& row) { blocks.add(row); });
+  if (auto s = ledger.for_each_request(recent,
+                                       [&](const analytics::RequestRow& row) { blocks.add(row); });
       !s) {
     return tl::unexpected(s.error());
   }
@@ -220,8 +215,7 @@ Result<Figures> compute(const ledger::Ledger& ledger, const TimeZone& zone, Inst
 
 std::string render_line(const ingest::StatusLineInput& in, const Figures& f,
                         const std::optional<ingest::RateWindow>& five,
-                        const std::optional<ingest::RateWindow>& seven, Instant now,
-                        bool colour) {
+                        const std::optional<ingest::RateWindow>& seven, Instant now, bool colour) {
   std::vector<std::string> parts;
   std::string model = !in.model_display_name.empty() ? in.model_display_name : in.model_id;
   if (!model.empty()) {
@@ -239,8 +233,10 @@ std::string render_line(const ingest::StatusLineInput& in, const Figures& f,
     parts.push_back(text);
   } else if (f.active_block) {
     // No official figure: the block as ccusage computes it, marked as an estimate.
-    auto left = std::chrono::floor<std::chrono::seconds>(f.active_block->end).time_since_epoch().count();
-    parts.push_back(fmt::format("5h~ {} ↻{}", money(f.active_block->cost), duration_until(left, now)));
+    auto left =
+        std::chrono::floor<std::chrono::seconds>(f.active_block->end).time_since_epoch().count();
+    parts.push_back(
+        fmt::format("5h~ {} ↻{}", money(f.active_block->cost), duration_until(left, now)));
   }
   if (seven) {
     parts.push_back("7d " + colour_percent(*seven->used_percent, colour));
@@ -302,9 +298,7 @@ int run_statusline(const StatusLineOptions& o) {
   if (!zone) {
     return fail_soft(zone.error().message);
   }
-  std::string config = env_or("CCGAUGE_CONFIG_DIR",
-                              env_or("XDG_CONFIG_HOME", env_or("HOME", ".") + "/.config") + "/ccgauge");
-  auto prices = pricing::PriceTable::with_overrides(config + "/pricing.json");
+  auto prices = load_price_table();
   if (!prices) {
     return fail_soft(prices.error().message);
   }
@@ -313,13 +307,7 @@ int run_statusline(const StatusLineOptions& o) {
   if (!ledger) {
     return fail_soft(ledger.error().message);
   }
-  Instant now = std::chrono::time_point_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now());
-  if (const char* pinned = std::getenv("CCGAUGE_NOW")) {
-    if (auto t = parse_timestamp(pinned)) {
-      now = *t;
-    }
-  }
+  Instant now = now_instant();
   if (auto s = record_samples(*ledger, *in, now); !s) {
     log_reason("recording limits failed: " + s.error().message);
   }
