@@ -7,6 +7,7 @@ packages=(
   g++ cmake ninja-build ccache mold pkgconf make
   libsimdjson-dev libsqlite3-dev sqlite3 libcli11-dev libfmt-dev libspdlog-dev
   libexpected-dev libhowardhinnant-date-dev tzdata libncurses-dev zlib1g-dev
+  libboost1.81-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs tmux procps time
 )

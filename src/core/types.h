@@ -70,4 +70,15 @@ struct UsageRecord {
   std::optional<std::int64_t> limit_reset_epoch_s;  // "usage limit reached|<epoch>" hint
 };
 
+// An official limit reading: a window's utilisation and reset instant as a source reported
+// it (the limits engine reads these).
+struct LimitSample {
+  Instant instant{};
+  std::string source;  // "statusline", "transcript", "otlp", "oauth"
+  std::string window;  // "five_hour", "seven_day", ...
+  std::optional<double> used_percent;
+  std::optional<std::int64_t> resets_at_epoch_s;
+  std::string session_id;
+};
+
 }  // namespace ccgauge

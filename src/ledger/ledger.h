@@ -47,15 +47,7 @@ struct MalformedLine {
   std::string reason;
 };
 
-// An official or derived limit reading (the limits engine reads these).
-struct LimitSample {
-  Instant instant{};
-  std::string source;  // "statusline", "transcript", "otlp", "oauth"
-  std::string window;  // "five_hour", "seven_day", ...
-  std::optional<double> used_percent;
-  std::optional<std::int64_t> resets_at_epoch_s;
-  std::string session_id;
-};
+using ::ccgauge::LimitSample;
 
 struct SourcedRecord {
   UsageRecord record;
