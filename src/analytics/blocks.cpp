@@ -19,6 +19,8 @@ constexpr auto kRecentWindow = std::chrono::days(3);
 // What a block needs of one row; about 90 bytes instead of a RequestRow and its strings.
 struct Entry {
   Instant instant{};
+  Instant last{};  // the latest request a pre-summed row stands for; else `instant`
+  std::int64_t count = 1;
   TokenCounts tokens;
   Nanodollars cost = 0;                   // under the report's cost mode
   std::int64_t reset_epoch_s = kNoReset;  // the row's "usage limit reached" hint
@@ -117,6 +119,8 @@ void BlocksBuilder::Impl::add(const RequestRow& row) {
   int model_key = names_.intern(row.model, row.speed);
   entries_.push_back(Entry{
       .instant = row.instant,
+      .last = std::max(row.instant, row.last_instant.value_or(row.instant)),
+      .count = row.count,
       .tokens = row.tokens,
       .cost = cost_under(row, options_.mode),
       .reset_epoch_s = row.limit_reset_epoch_s.value_or(kNoReset),
@@ -170,9 +174,10 @@ std::vector<BuiltBlock> BlocksBuilder::Impl::identify_blocks(milliseconds length
   }
   Instant start = std::chrono::floor<std::chrono::hours>(entries_[0].instant);
   std::size_t begin = 0;
-  for (std::size_t idx = 1; idx < entries_.size(); ++idx) {
+  // Pre-summed rows overlap in time, so "the previous row" is the latest instant seen so far.
+  Instant last = entries_[0].last;
+  for (std::size_t idx = 1; idx < entries_.size(); last = std::max(last, entries_[idx++].last)) {
     Instant at = entries_[idx].instant;
-    Instant last = entries_[idx - 1].instant;
     bool too_long = at - start > length;
     bool idle = at - last > length;
     if (!too_long && !idle) {
@@ -196,14 +201,12 @@ BuiltBlock BlocksBuilder::Impl::make_block(Instant start, std::size_t begin, std
   block.start = start;
   block.end = start + length;
   Instant first = entries_[begin].instant;
-  Instant last = entries_[end - 1].instant;
-  block.actual_end = last;
-  block.active = options_.now - last < length && options_.now < block.end;
-  block.entries = static_cast<std::int64_t>(end - begin);
-
+  Instant last = first;
   std::vector<int> seen_display_ids;
   for (std::size_t idx = begin; idx < end; ++idx) {
     const Entry& entry = entries_[idx];
+    last = std::max(last, entry.last);
+    block.entries += entry.count;
     block.tokens += entry.tokens;
     block.cost += entry.cost;
     if (!block.usage_limit_reset && entry.reset_epoch_s != kNoReset) {
@@ -219,6 +222,8 @@ BuiltBlock BlocksBuilder::Impl::make_block(Instant start, std::size_t begin, std
       block.models.push_back(names_.display_name(display_id));
     }
   }
+  block.actual_end = last;
+  block.active = options_.now - last < length && options_.now < block.end;
   if (block.active) {
     block.burn_rate = burn_rate_of(block, first, last);
     if (block.burn_rate) {

@@ -34,6 +34,8 @@ struct RequestRow {
   std::optional<std::int64_t> limit_reset_epoch_s;
   // Requests this row stands for: 1, or more when the ledger hands pre-summed rows.
   std::int64_t count = 1;
+  // Pre-summed rows: the latest of their requests (`instant` is the earliest).
+  std::optional<Instant> last_instant;
 };
 
 // The cost a report shows for a row under a cost mode (ccusage semantics).

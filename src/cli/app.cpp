@@ -50,6 +50,16 @@ void add_common(CLI::App& cmd, CommonOptions& o, bool& json, bool& csv) {
   cmd.add_flag("-v,--verbose", o.verbose, "Name every malformed line found");
 }
 
+// The plan and budget flags of every command that shows limits.
+void add_plan_options(CLI::App& cmd, PlanFlags& p) {
+  cmd.add_option("--plan", p.plan, "Your plan: pro, max5, max20 or custom (else config.json)")
+      ->check(CLI::IsMember({"pro", "max5", "max20", "custom"}));
+  cmd.add_option("--tokens-5h", p.tokens_5h, "Budget: input+output tokens per 5 hours");
+  cmd.add_option("--cost-5h", p.cost_5h, "Budget: dollars (API prices) per 5 hours");
+  cmd.add_option("--tokens-7d", p.tokens_7d, "Budget: input+output tokens per 7 days");
+  cmd.add_option("--cost-7d", p.cost_7d, "Budget: dollars (API prices) per 7 days");
+}
+
 void finish_common(CommonOptions& o, bool json, bool csv) {
   o.format = json ? OutputFormat::kJson : (csv ? OutputFormat::kCsv : OutputFormat::kTable);
 }
@@ -117,11 +127,36 @@ int run_parsed(int argc, char** argv) {
       app.add_subcommand("doctor", "Where data comes from, and what could not be read");
   add_common(*doctor, doctor_common, doctor_json, doctor_csv);
 
+  CommonOptions limits_common;
+  LimitsCommandOptions limits_opts;
+  bool limits_json = false;
+  CLI::App* limits = app.add_subcommand(
+      "limits", "The 5-hour and 7-day windows: use, resets, burn rate, projection, provenance");
+  limits->add_flag("-j,--json", limits_json, "Print JSON");
+  limits->add_flag("-w,--watch", limits_opts.watch, "Refresh in place until Ctrl-C");
+  limits->add_option("--interval", limits_opts.interval_seconds,
+                     "Seconds between refreshes with --watch (default 2)");
+  add_plan_options(*limits, limits_opts.plan);
+  limits->add_flag("--oauth-usage", limits_opts.oauth_usage,
+                   "Also ask Anthropic's usage endpoint with your Claude Code login (at most "
+                   "once a minute; off by default)");
+  limits->add_option("-z,--timezone", limits_common.timezone, "IANA time zone for clock times");
+  limits->add_option("--ledger", limits_common.ledger_path, "Ledger file");
+  limits->add_flag_callback("--color", [&limits_common] { limits_common.color = true; }, "Colour");
+  limits->add_flag_callback("--no-color", [&limits_common] { limits_common.color = false; },
+                            "No colour");
+  limits->add_flag("-v,--verbose", limits_common.verbose, "Name every malformed line found");
+
   StatusLineOptions status_opts;
   CLI::App* statusline = app.add_subcommand(
       "statusline", "Claude Code's status line: reads its JSON on stdin, prints one line");
   statusline->add_option("--ledger", status_opts.ledger_path, "Ledger file");
   statusline->add_option("-z,--timezone", status_opts.timezone, "IANA time zone for \"today\"");
+  statusline->add_option("--format", status_opts.format,
+                         "Template with {model} {session_cost} {today_cost} {5h} {5h_reset} "
+                         "{5h_provenance} {7d} {7d_reset} {7d_provenance} {burn} {ctx} "
+                         "{project} {exhaust}");
+  statusline->add_option("--plan", status_opts.plan.plan, "Your plan: pro, max5, max20, custom");
   statusline->add_flag_callback("--color", [&status_opts] { status_opts.color = true; }, "Colour");
   statusline->add_flag_callback("--no-color", [&status_opts] { status_opts.color = false; },
                                 "No colour");
@@ -155,6 +190,10 @@ int run_parsed(int argc, char** argv) {
   if (*doctor) {
     finish_common(doctor_common, doctor_json, doctor_csv);
     return run_doctor(doctor_common);
+  }
+  if (*limits) {
+    finish_common(limits_common, limits_json, false);
+    return run_limits(limits_common, limits_opts);
   }
   if (*statusline) {
     return run_statusline(status_opts);
@@ -194,6 +233,10 @@ std::optional<int> run_statusline_fast(int argc, char** argv) {
       options.timezone = *z;
     } else if (auto z2 = value("-z")) {
       options.timezone = *z2;
+    } else if (auto f = value("--format")) {
+      options.format = *f;
+    } else if (auto p = value("--plan")) {
+      options.plan.plan = *p;
     } else if (arg == "--color") {
       options.color = true;
     } else if (arg == "--no-color") {

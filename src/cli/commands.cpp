@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "core/time.h"
 #include "ingest/transcripts/catch_up.h"
 #include "ledger/ledger.h"
+#include "ledger/limits_reader.h"
 #include "pricing/price_table.h"
 
 namespace ccgauge::cli {
@@ -495,6 +497,100 @@ int run_doctor(const CommonOptions& o) {
   out += fmt::format("unpriced models  {}\n",
                      unpriced.empty() ? "none" : fmt::format("{}", fmt::join(unpriced, ", ")));
   write_stdout(out);
+  return 0;
+}
+
+namespace {
+
+volatile std::sig_atomic_t g_stop_watch = 0;
+
+void on_watch_signal(int) { g_stop_watch = 1; }
+
+}  // namespace
+
+int run_limits(const CommonOptions& o, const LimitsCommandOptions& l) {
+  auto plan = load_plan(l.plan);
+  if (!plan) {
+    print_error(plan.error().message);
+    return 1;
+  }
+  if (l.watch && !(l.interval_seconds >= 0.2)) {
+    print_error("--interval must be at least 0.2 seconds");
+    return 1;
+  }
+  auto ctx = prepare(o);
+  if (!ctx) {
+    print_error(ctx.error().message);
+    return 1;
+  }
+  report_catch_up(**ctx, o.verbose);
+  Context& c = **ctx;
+  RenderOptions r = render_options(o, c, 0);
+  auto compute = [&]() -> Result<std::string> {
+    ledger::LimitsQuery q;
+    q.now = now_instant();
+    q.plan = *plan;
+    auto report = ledger::read_limits(*c.ledger, q);
+    if (!report) {
+      return tl::unexpected(report.error());
+    }
+    return o.format == OutputFormat::kJson ? render_limits_json(*report)
+                                           : render_limits_text(*report, r);
+  };
+  if (!l.watch) {
+    auto text = compute();
+    if (!text) {
+      print_error(text.error().message);
+      return 1;
+    }
+    write_stdout(*text);
+    return 0;
+  }
+  // --watch: redraw in place (cursor home, each line cleared as it is rewritten, the rest of the
+  // screen cleared after), catching up the transcripts before each frame. Ctrl-C ends it.
+  std::signal(SIGINT, on_watch_signal);
+  std::signal(SIGTERM, on_watch_signal);
+  bool tty = ::isatty(STDOUT_FILENO) == 1;
+  auto interval = std::chrono::milliseconds(static_cast<std::int64_t>(l.interval_seconds * 1000));
+  while (g_stop_watch == 0) {
+    ingest::CatchUpOptions options;
+    options.config_dirs = c.config_dirs;
+    options.threads = o.threads;
+    if (!c.config_dirs.empty()) {
+      if (auto stats = ingest::catch_up(*c.ledger, options); !stats) {
+        print_error(stats.error().message);
+        return 1;
+      }
+    }
+    auto text = compute();
+    if (!text) {
+      print_error(text.error().message);
+      return 1;
+    }
+    if (tty) {
+      std::string frame = "\033[H";
+      std::size_t start = 0;
+      while (start < text->size()) {
+        std::size_t end = text->find('\n', start);
+        if (end == std::string::npos) {
+          end = text->size();
+        }
+        frame.append(*text, start, end - start);
+        frame += "\033[K\n";
+        start = end + 1;
+      }
+      frame += "\033[J";
+      std::fwrite(frame.data(), 1, frame.size(), stdout);
+      std::fflush(stdout);
+    } else {
+      write_stdout(*text);
+      write_stdout("\n");
+    }
+    auto until = Clock::now() + interval;
+    while (g_stop_watch == 0 && Clock::now() < until) {
+      ::usleep(50'000);
+    }
+  }
   return 0;
 }
 

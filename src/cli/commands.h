@@ -7,6 +7,7 @@
 #include <string>
 
 #include "analytics/reports.h"
+#include "cli/environment.h"
 
 namespace ccgauge::cli {
 
@@ -42,10 +43,22 @@ int run_period_report(analytics::PeriodKind kind, const CommonOptions& common,
 int run_blocks_report(const CommonOptions& common, const BlocksCommandOptions& blocks);
 int run_doctor(const CommonOptions& common);
 
+struct LimitsCommandOptions {
+  PlanFlags plan;
+  bool watch = false;
+  double interval_seconds = 2.0;
+  bool oauth_usage = false;  // poll Anthropic's OAuth usage endpoint (opt-in)
+};
+
+// `ccgauge limits`: the 5-hour and 7-day windows, with provenance, burn rate and projection.
+int run_limits(const CommonOptions& common, const LimitsCommandOptions& limits);
+
 struct StatusLineOptions {
   std::string ledger_path;    // empty: the default
   std::string timezone;       // empty: $TZ, then the system's
   std::optional<bool> color;  // unset: on unless NO_COLOR
+  std::string format;         // --format template; empty: $CCGAUGE_STATUSLINE_FORMAT, else default
+  PlanFlags plan;             // --plan; budgets come from config.json
 };
 
 // Claude Code's status line command; always exits 0 (see statusline.cpp).

@@ -2,8 +2,10 @@
 // What the commands read from the environment: variables, ccgauge's own config directory, the
 // user's price table, and "now".
 
+#include <optional>
 #include <string>
 
+#include "analytics/limits.h"
 #include "core/result.h"
 #include "core/types.h"
 #include "pricing/price_table.h"
@@ -18,6 +20,21 @@ std::string ccgauge_config_dir();
 
 // The embedded price table with the user's pricing.json (in ccgauge_config_dir()) applied.
 Result<pricing::PriceTable> load_price_table();
+
+// The plan and budgets the user configured. Each field comes from the first of: the command's
+// flags, the environment (CCGAUGE_PLAN), `config.json` in ccgauge_config_dir():
+//   {"plan": "max5", "limits": {"tokens_5h": 88000, "cost_5h": 35.0,
+//                               "tokens_7d": 1000000, "cost_7d": 300.0}}
+// A budget set on its own (without a plan name) makes the plan "custom". An unknown plan name,
+// a non-positive budget or a malformed config file is an error naming what is wrong.
+struct PlanFlags {
+  std::optional<std::string> plan;
+  std::optional<std::int64_t> tokens_5h;
+  std::optional<double> cost_5h;
+  std::optional<std::int64_t> tokens_7d;
+  std::optional<double> cost_7d;
+};
+Result<analytics::PlanLimits> load_plan(const PlanFlags& flags);
 
 // The current instant; CCGAUGE_NOW (ISO 8601) pins it for reproducible output (tests,
 // screenshots).

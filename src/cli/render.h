@@ -5,6 +5,7 @@
 #include <string>
 
 #include "analytics/blocks.h"
+#include "analytics/limits.h"
 #include "analytics/reports.h"
 #include "core/time.h"
 
@@ -35,5 +36,13 @@ std::string render_session_detail_table(const analytics::SessionDetail& detail,
 // CSV with a header row; one row per report row (and per model with breakdown), RFC 4180 quoting.
 std::string render_period_csv(const analytics::PeriodReport& report, const RenderOptions& opts);
 std::string render_blocks_csv(const analytics::BlocksReport& report, const RenderOptions& opts);
+
+// `ccgauge limits`: the 5-hour and 7-day windows with provenance, burn rate and projection.
+// The JSON is the contract scripts and the daemon's /api/v1/limits share.
+std::string render_limits_json(const analytics::LimitsReport& report);
+std::string render_limits_text(const analytics::LimitsReport& report, const RenderOptions& opts);
+
+// "2h 13m", "3d 4h", "45m", "now": the time from `now` until `at`.
+std::string format_duration_until(Instant at, Instant now);
 
 }  // namespace ccgauge::cli

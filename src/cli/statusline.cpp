@@ -21,7 +21,9 @@
 #include "core/time.h"
 #include "ingest/hooks/statusline_input.h"
 #include "ingest/transcripts/catch_up.h"
+#include "cli/render.h"
 #include "ledger/ledger.h"
+#include "ledger/limits_reader.h"
 #include "pricing/price_table.h"
 
 namespace ccgauge::cli {
@@ -71,20 +73,6 @@ std::string money(Nanodollars nd) { return fmt::format("${:.2f}", static_cast<do
 
 std::string money(double usd) { return fmt::format("${:.2f}", usd < 0.005 ? 0.0 : usd); }
 
-std::string duration_until(std::int64_t epoch_s, Instant now) {
-  std::int64_t left =
-      epoch_s - std::chrono::floor<std::chrono::seconds>(now).time_since_epoch().count();
-  if (left <= 0) {
-    return "now";
-  }
-  std::int64_t hours = left / 3600;
-  std::int64_t minutes = (left % 3600) / 60;
-  if (hours >= 24) {
-    return fmt::format("{}d {}h", hours / 24, hours % 24);
-  }
-  return hours > 0 ? fmt::format("{}h {}m", hours, minutes) : fmt::format("{}m", minutes);
-}
-
 // Green under 50 %, yellow under 80 %, red from there.
 std::string colour_percent(double pct, bool colour) {
   std::string text = fmt::format("{:.0f}%", pct);
@@ -95,44 +83,42 @@ std::string colour_percent(double pct, bool colour) {
   return fmt::format("\033[{}m{}\033[0m", code, text);
 }
 
-// The official window when it is still current: the status line's own figure, else the newest
-// one the ledger holds from any session.
-std::optional<ingest::RateWindow> official_window(const std::optional<ingest::RateWindow>& given,
-                                                  const ledger::Ledger& ledger,
-                                                  std::string_view window, Instant now) {
-  auto now_s = std::chrono::floor<std::chrono::seconds>(now).time_since_epoch().count();
-  auto current = [&](const std::optional<std::int64_t>& resets) {
-    return !resets || *resets > now_s;
-  };
-  if (given && given->used_percent && current(given->resets_at_epoch_s)) {
-    return given;
-  }
-  auto latest = ledger.latest_limit_sample(window);
-  if (latest && *latest && (*latest)->used_percent && (*latest)->resets_at_epoch_s &&
-      current((*latest)->resets_at_epoch_s)) {
-    return ingest::RateWindow{(*latest)->used_percent, (*latest)->resets_at_epoch_s};
-  }
-  return std::nullopt;
-}
-
-// Records the status line's official figures, when they differ from what the ledger has.
-Status record_samples(ledger::Ledger& ledger, const ingest::StatusLineInput& in, Instant now) {
+// Records what Claude Code reported, when it differs from what the ledger has: the official
+// windows (one row per change, not per refresh) and the session's cost and context.
+Status record_input(ledger::Ledger& ledger, const ingest::StatusLineInput& in, Instant now) {
   ledger::IngestBatch batch;
   auto add = [&](const std::optional<ingest::RateWindow>& w, const char* name) {
-    if (!w || !w->used_percent) {
+    if (!w || (!w->used_percent && !w->resets_at_epoch_s)) {
       return;
     }
     auto latest = ledger.latest_limit_sample(name);
     if (latest && *latest && (*latest)->source == "statusline" &&
         (*latest)->used_percent == w->used_percent &&
         (*latest)->resets_at_epoch_s == w->resets_at_epoch_s) {
-      return;  // Unchanged: one row per change, not per refresh.
+      return;
     }
     batch.limit_samples.push_back(
         {now, "statusline", name, w->used_percent, w->resets_at_epoch_s, in.session_id});
   };
   add(in.five_hour, "five_hour");
   add(in.seven_day, "seven_day");
+  if (!in.session_id.empty()) {
+    ledger::SessionStatus st{in.session_id,
+                             now,
+                             in.cwd,
+                             in.model_id,
+                             in.session_cost_usd,
+                             in.context_tokens,
+                             in.context_window_size,
+                             in.context_used_percent};
+    auto stored = ledger.session_status(in.session_id);
+    bool same = stored && *stored && (*stored)->cost_usd == st.cost_usd &&
+                (*stored)->context_tokens == st.context_tokens &&
+                (*stored)->context_percent == st.context_percent && (*stored)->model == st.model;
+    if (!same) {
+      batch.session_status.push_back(std::move(st));
+    }
+  }
   return ledger.commit(batch);
 }
 
@@ -172,10 +158,11 @@ void catch_up_session(ledger::Ledger& ledger, const std::string& ledger_path,
 
 struct Figures {
   Nanodollars today = 0;
-  std::optional<analytics::Block> active_block;
+  analytics::LimitsReport limits;
 };
 
-Result<Figures> compute(const ledger::Ledger& ledger, const TimeZone& zone, Instant now) {
+Result<Figures> compute(const ledger::Ledger& ledger, const TimeZone& zone,
+                        const analytics::PlanLimits& plan, Instant now) {
   Figures f;
   DateKey today = zone.local_date(now);
   analytics::ReportOptions ro;
@@ -185,7 +172,7 @@ Result<Figures> compute(const ledger::Ledger& ledger, const TimeZone& zone, Inst
   ro.until = today;
   analytics::ReportBuilder daily(ro);
   ledger::RequestQuery q;
-  q.from = zone.start_of_day(today) - std::chrono::hours(24);
+  q.from = zone.start_of_day(today);
   q.to = now + std::chrono::hours(48);
   if (auto s = ledger.for_each_rollup(q, analytics::CostMode::kAuto,
                                       [&](const analytics::RequestRow& row) { daily.add(row); });
@@ -193,70 +180,148 @@ Result<Figures> compute(const ledger::Ledger& ledger, const TimeZone& zone, Inst
     return tl::unexpected(s.error());
   }
   f.today = daily.finish().totals.cost;
-
-  analytics::BlocksOptions bo;
-  bo.now = now;
-  bo.zone = zone;
-  bo.active_only = true;
-  analytics::BlocksBuilder blocks(bo);
-  ledger::RequestQuery recent;
-  recent.from = now - std::chrono::hours(24);
-  if (auto s = ledger.for_each_request(recent,
-                                       [&](const analytics::RequestRow& row) { blocks.add(row); });
-      !s) {
-    return tl::unexpected(s.error());
+  ledger::LimitsQuery lq;
+  lq.now = now;
+  lq.plan = plan;
+  auto limits = ledger::read_limits(ledger, lq);
+  if (!limits) {
+    return tl::unexpected(limits.error());
   }
-  auto report = blocks.finish();
-  if (!report.blocks.empty()) {
-    f.active_block = report.blocks.front();
-  }
+  f.limits = std::move(*limits);
   return f;
 }
 
-std::string render_line(const ingest::StatusLineInput& in, const Figures& f,
-                        const std::optional<ingest::RateWindow>& five,
-                        const std::optional<ingest::RateWindow>& seven, Instant now, bool colour) {
-  std::vector<std::string> parts;
-  std::string model = !in.model_display_name.empty() ? in.model_display_name : in.model_id;
-  if (!model.empty()) {
-    parts.push_back(model);
+// Every named field a --format template may use, as text (colour codes included when on).
+struct Fields {
+  std::string model, session_cost, today_cost, five, five_reset, five_provenance, seven,
+      seven_reset, seven_provenance, burn, context, project, exhaust;
+};
+
+// The window's use: official percent; a plan or estimate percent only while a window is open
+// (no usage in five hours means the next request opens one); and the window's cost when the
+// estimate has no past blocks to compare with.
+std::string window_percent(const analytics::WindowState& w, bool colour) {
+  if (w.used_provenance != analytics::Provenance::kOfficial && !w.start) {
+    return "";
   }
-  if (in.session_cost_usd) {
-    parts.push_back(money(*in.session_cost_usd) + " session");
+  if (w.used_provenance == analytics::Provenance::kEstimate && w.source == "default") {
+    return money(w.cost);
   }
-  parts.push_back(money(f.today) + " today");
-  if (five) {
-    std::string text = "5h " + colour_percent(*five->used_percent, colour);
-    if (five->resets_at_epoch_s) {
-      text += " ↻" + duration_until(*five->resets_at_epoch_s, now);
-    }
-    parts.push_back(text);
-  } else if (f.active_block) {
-    // No official figure: the block as ccusage computes it, marked as an estimate.
-    auto left =
-        std::chrono::floor<std::chrono::seconds>(f.active_block->end).time_since_epoch().count();
-    parts.push_back(
-        fmt::format("5h~ {} ↻{}", money(f.active_block->cost), duration_until(left, now)));
+  if (!w.used_percent) {
+    return "";
   }
-  if (seven) {
-    parts.push_back("7d " + colour_percent(*seven->used_percent, colour));
-  }
-  if (f.active_block && f.active_block->burn_rate) {
-    parts.push_back(money(f.active_block->burn_rate->cost_per_hour_usd) + "/h");
-  }
+  return colour_percent(*w.used_percent, colour);
+}
+
+Fields fields_of(const ingest::StatusLineInput& in, const Figures& f, Instant now, bool colour) {
+  Fields x;
+  x.model = !in.model_display_name.empty() ? in.model_display_name : in.model_id;
+  x.session_cost = in.session_cost_usd ? money(*in.session_cost_usd) : "";
+  x.today_cost = money(f.today);
+  const analytics::WindowState& five = f.limits.five_hour;
+  const analytics::WindowState& seven = f.limits.seven_day;
+  x.five = window_percent(five, colour);
+  x.five_reset = five.resets_at ? format_duration_until(*five.resets_at, now) : "";
+  x.five_provenance = std::string(analytics::provenance_name(five.used_provenance));
+  x.seven = window_percent(seven, colour);
+  x.seven_reset = seven.resets_at ? format_duration_until(*seven.resets_at, now) : "";
+  x.seven_provenance = std::string(analytics::provenance_name(seven.used_provenance));
+  double burn = five.recent_rate.cost_per_hour_usd > 0 ? five.recent_rate.cost_per_hour_usd
+                                                       : five.window_rate.cost_per_hour_usd;
+  x.burn = burn >= 0.005 ? money(burn) + "/h" : "";
   std::optional<double> context = in.context_used_percent;
   if (!context && in.context_tokens && in.context_window_size && *in.context_window_size > 0) {
     context = 100.0 * static_cast<double>(*in.context_tokens) /
               static_cast<double>(*in.context_window_size);
   }
-  if (context) {
-    parts.push_back("ctx " + colour_percent(*context, colour));
+  x.context = context ? colour_percent(*context, colour) : "";
+  x.project = std::filesystem::path(in.cwd).filename().string();
+  if (five.exhausted_at && *five.exhausted_at > now) {
+    x.exhaust = "out in " + format_duration_until(*five.exhausted_at, now);
+  }
+  return x;
+}
+
+std::string render_line(const Fields& x, const Figures& f) {
+  std::vector<std::string> parts;
+  if (!x.model.empty()) {
+    parts.push_back(x.model);
+  }
+  if (!x.session_cost.empty()) {
+    parts.push_back(x.session_cost + " session");
+  }
+  parts.push_back(x.today_cost + " today");
+  // Official figures plainly; plan and estimate figures marked with "~".
+  auto window = [&](const char* name, const analytics::WindowState& w, const std::string& pct,
+                    const std::string& reset) {
+    if (pct.empty()) {
+      return;
+    }
+    std::string text = fmt::format(
+        "{}{} {}", name, w.used_provenance == analytics::Provenance::kOfficial ? "" : "~", pct);
+    if (!reset.empty()) {
+      text += " ↻" + reset;
+    }
+    parts.push_back(std::move(text));
+  };
+  window("5h", f.limits.five_hour, x.five, x.five_reset);
+  window("7d", f.limits.seven_day, x.seven, "");
+  if (!x.burn.empty()) {
+    parts.push_back(x.burn);
+  }
+  if (!x.exhaust.empty()) {
+    parts.push_back(x.exhaust);
+  }
+  if (!x.context.empty()) {
+    parts.push_back("ctx " + x.context);
   }
   std::string line;
   for (const auto& p : parts) {
     line += line.empty() ? p : " │ " + p;
   }
   return line;
+}
+
+// Fills a --format template: {name} becomes the field; {{ and }} are literal braces; an unknown
+// name stays as written (and is logged), so a typo shows on screen instead of vanishing.
+std::string render_template(std::string_view tmpl, const Fields& x) {
+  const std::pair<std::string_view, const std::string*> names[] = {
+      {"model", &x.model},           {"session_cost", &x.session_cost},
+      {"today_cost", &x.today_cost}, {"5h", &x.five},
+      {"5h_reset", &x.five_reset},   {"5h_provenance", &x.five_provenance},
+      {"7d", &x.seven},              {"7d_reset", &x.seven_reset},
+      {"7d_provenance", &x.seven_provenance},
+      {"burn", &x.burn},             {"ctx", &x.context},
+      {"project", &x.project},       {"exhaust", &x.exhaust}};
+  std::string out;
+  for (std::size_t i = 0; i < tmpl.size(); ++i) {
+    char c = tmpl[i];
+    if ((c == '{' || c == '}') && i + 1 < tmpl.size() && tmpl[i + 1] == c) {
+      out += c;
+      ++i;
+      continue;
+    }
+    std::size_t close = c == '{' ? tmpl.find('}', i) : std::string_view::npos;
+    if (close == std::string_view::npos) {
+      out += c;
+      continue;
+    }
+    std::string_view name = tmpl.substr(i + 1, close - i - 1);
+    const std::string* value = nullptr;
+    for (const auto& [n, v] : names) {
+      if (n == name) {
+        value = v;
+      }
+    }
+    if (value == nullptr) {
+      log_reason(fmt::format("--format: unknown field {{{}}}", name));
+      out.append(tmpl.substr(i, close - i + 1));
+    } else {
+      out += *value;
+    }
+    i = close;
+  }
+  return out;
 }
 
 // What is shown when nothing better can be: never empty, never an error.
@@ -308,18 +373,25 @@ int run_statusline(const StatusLineOptions& o) {
     return fail_soft(ledger.error().message);
   }
   Instant now = now_instant();
-  if (auto s = record_samples(*ledger, *in, now); !s) {
-    log_reason("recording limits failed: " + s.error().message);
+  if (auto s = record_input(*ledger, *in, now); !s) {
+    log_reason("recording the status line input failed: " + s.error().message);
   }
   catch_up_session(*ledger, ledger_path, in->transcript_path);
-  auto figures = compute(*ledger, *zone, now);
+  analytics::PlanLimits plan;
+  if (auto p = load_plan(o.plan); p) {
+    plan = std::move(*p);
+  } else {
+    log_reason(p.error().message);
+  }
+  auto figures = compute(*ledger, *zone, plan, now);
   if (!figures) {
     return fail_soft(figures.error().message);
   }
   bool colour = o.color.value_or(env_or("NO_COLOR", "").empty());
-  auto five = official_window(in->five_hour, *ledger, "five_hour", now);
-  auto seven = official_window(in->seven_day, *ledger, "seven_day", now);
-  fmt::print("{}\n", render_line(*in, *figures, five, seven, now, colour));
+  Fields fields = fields_of(*in, *figures, now, colour);
+  std::string format = o.format.empty() ? env_or("CCGAUGE_STATUSLINE_FORMAT", "") : o.format;
+  fmt::print("{}\n", format.empty() ? render_line(fields, *figures)
+                                    : render_template(format, fields));
   return 0;
 }
 

@@ -96,7 +96,26 @@ CREATE TABLE IF NOT EXISTS limit_samples(
 ) STRICT;
 CREATE INDEX IF NOT EXISTS limit_samples_ts ON limit_samples(ts);
 )sql",
+    // 2: the latest request of each rollup row, so 5-hour blocks can be built from rollups
+    // (filled by the rebuild that follows every migration that changes the rollup).
+    R"sql(
+ALTER TABLE usage_rollup ADD COLUMN last_ts INTEGER NOT NULL DEFAULT 0;
+-- What Claude Code last told the status line about each session.
+CREATE TABLE IF NOT EXISTS session_status(
+  session TEXT PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  project TEXT NOT NULL,
+  model TEXT NOT NULL,
+  cost_usd REAL,
+  context_tokens INTEGER,
+  context_size INTEGER,
+  context_percent REAL
+) STRICT;
+)sql",
 };
+
+// Migrations after which the rollup is recomputed from the requests.
+constexpr int kRollupRebuiltBy[] = {2};
 
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -308,8 +327,16 @@ Status Ledger::migrate() {
                               "understands ({}); upgrade ccgauge",
                               db_.path(), *version, kSchemaVersion));
     }
+    bool rebuild = false;
     for (int v = *version; v < kSchemaVersion; ++v) {
       if (auto s = db_.exec(kMigrations[v]); !s) {
+        return s;
+      }
+      rebuild = rebuild || (*version > 0 && std::ranges::find(kRollupRebuiltBy, v + 1) !=
+                                                std::end(kRollupRebuiltBy));
+    }
+    if (rebuild) {
+      if (auto s = rebuild_rollup(db_); !s) {
         return s;
       }
     }
@@ -367,11 +394,19 @@ Status Ledger::prepare_writes() {
   auto limit = db_.prepare(
       "INSERT INTO limit_samples(ts, source, window, used_percent, resets_at, session) "
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING");
-  for (auto* r : {&cursor, &malformed, &limit}) {
+  auto session_status = db_.prepare(
+      "INSERT INTO session_status(session, ts, project, model, cost_usd, context_tokens, "
+      "context_size, context_percent) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+      "ON CONFLICT(session) DO UPDATE SET ts = excluded.ts, project = excluded.project, "
+      "model = excluded.model, cost_usd = excluded.cost_usd, "
+      "context_tokens = excluded.context_tokens, context_size = excluded.context_size, "
+      "context_percent = excluded.context_percent WHERE excluded.ts >= session_status.ts");
+  for (auto* r : {&cursor, &malformed, &limit, &session_status}) {
     if (!*r) {
       return tl::unexpected(r->error());
     }
   }
+  upsert_session_status_.emplace(std::move(*session_status));
   upsert_cursor_.emplace(std::move(*cursor));
   insert_malformed_.emplace(std::move(*malformed));
   insert_limit_.emplace(std::move(*limit));
@@ -431,13 +466,21 @@ Status Ledger::commit(IngestBatch& batch) {
     }
     for (const LimitSample& l : batch.limit_samples) {
       insert_limit_->bind(1, to_epoch_ms(l.instant)).bind(2, l.source).bind(3, l.window);
-      if (l.used_percent) {
-        insert_limit_->bind(4, *l.used_percent);
-      } else {
-        insert_limit_->bind_null(4);
-      }
-      insert_limit_->bind(5, l.resets_at_epoch_s).bind(6, l.session_id);
+      insert_limit_->bind(4, l.used_percent).bind(5, l.resets_at_epoch_s).bind(6, l.session_id);
       if (auto s = insert_limit_->run(); !s) {
+        return s;
+      }
+    }
+    for (const SessionStatus& st : batch.session_status) {
+      upsert_session_status_->bind(1, st.session_id)
+          .bind(2, to_epoch_ms(st.instant))
+          .bind(3, st.project)
+          .bind(4, st.model)
+          .bind(5, st.cost_usd)
+          .bind(6, st.context_tokens)
+          .bind(7, st.context_size)
+          .bind(8, st.context_percent);
+      if (auto s = upsert_session_status_->run(); !s) {
         return s;
       }
     }
@@ -505,7 +548,8 @@ Status Ledger::for_each_rollup(const RequestQuery& query, analytics::CostMode mo
   constexpr std::int64_t kBucketMs = 900'000;
   auto stmt = db_.prepare(fmt::format(
       "SELECT first_ts, project, model, speed, requests, input, output, cache_write_5m, "
-      "cache_write_1h, cache_read, web_search, web_fetch, {}, unpriced FROM usage_rollup "
+      "cache_write_1h, cache_read, web_search, web_fetch, {}, unpriced, last_ts "
+      "FROM usage_rollup "
       "WHERE bucket >= ?1 AND bucket <= ?2 AND requests > 0",
       cost_column));
   if (!stmt) {
@@ -525,6 +569,7 @@ Status Ledger::for_each_rollup(const RequestQuery& query, analytics::CostMode mo
     row.computed_cost = stmt->column_int(12);
     row.reported_cost.reset();
     row.priced = stmt->column_int(13) == 0;
+    row.last_instant = from_epoch_ms(std::max(stmt->column_int(14), stmt->column_int(0)));
     fn(row);
   });
 }
@@ -578,6 +623,55 @@ Result<std::vector<LimitSample>> Ledger::limit_samples(std::optional<Instant> si
   std::vector<LimitSample> out;
   if (auto s = stmt->for_each_row([&] {
         out.push_back(read_limit_sample(*stmt));
+      });
+      !s) {
+    return tl::unexpected(s.error());
+  }
+  return out;
+}
+
+Result<std::vector<LimitSample>> Ledger::latest_limit_samples(Instant since) const {
+  // SQLite takes the bare columns from the row that holds max(ts).
+  auto stmt = db_.prepare(
+      "SELECT max(ts), source, window, used_percent, resets_at, session FROM limit_samples "
+      "WHERE ts >= ?1 GROUP BY window, source");
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  stmt->bind(1, to_epoch_ms(since));
+  std::vector<LimitSample> out;
+  if (auto s = stmt->for_each_row([&] { out.push_back(read_limit_sample(*stmt)); }); !s) {
+    return tl::unexpected(s.error());
+  }
+  return out;
+}
+
+Result<std::optional<SessionStatus>> Ledger::session_status(std::string_view session_id) const {
+  auto stmt = db_.prepare(
+      "SELECT session, ts, project, model, cost_usd, context_tokens, context_size, "
+      "context_percent FROM session_status WHERE session = ?1");
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  stmt->bind(1, session_id);
+  std::optional<SessionStatus> out;
+  auto opt_int = [&](int col) {
+    return stmt->column_is_null(col) ? std::nullopt
+                                     : std::optional<std::int64_t>(stmt->column_int(col));
+  };
+  auto opt_double = [&](int col) {
+    return stmt->column_is_null(col) ? std::nullopt
+                                     : std::optional<double>(stmt->column_double(col));
+  };
+  if (auto s = stmt->for_each_row([&] {
+        out = SessionStatus{std::string(stmt->column_text(0)),
+                            from_epoch_ms(stmt->column_int(1)),
+                            std::string(stmt->column_text(2)),
+                            std::string(stmt->column_text(3)),
+                            opt_double(4),
+                            opt_int(5),
+                            opt_int(6),
+                            opt_double(7)};
       });
       !s) {
     return tl::unexpected(s.error());

@@ -49,6 +49,18 @@ struct MalformedLine {
 
 using ::ccgauge::LimitSample;
 
+// What Claude Code last told the status line about a session (kept per session, newest wins).
+struct SessionStatus {
+  std::string session_id;
+  Instant instant{};
+  std::string project;
+  std::string model;
+  std::optional<double> cost_usd;  // cost.total_cost_usd: cumulative, so the latest is the total
+  std::optional<std::int64_t> context_tokens;
+  std::optional<std::int64_t> context_size;
+  std::optional<double> context_percent;
+};
+
 struct SourcedRecord {
   UsageRecord record;
   std::string source = "transcript";
@@ -62,8 +74,10 @@ struct IngestBatch {
   std::vector<Cursor> cursors;
   std::vector<MalformedLine> malformed;
   std::vector<LimitSample> limit_samples;
+  std::vector<SessionStatus> session_status;
   bool empty() const {
-    return records.empty() && cursors.empty() && malformed.empty() && limit_samples.empty();
+    return records.empty() && cursors.empty() && malformed.empty() && limit_samples.empty() &&
+           session_status.empty();
   }
 };
 
@@ -124,6 +138,9 @@ class Ledger {
 
   Result<std::vector<MalformedLine>> malformed_lines(std::int64_t limit) const;
   Result<std::vector<LimitSample>> limit_samples(std::optional<Instant> since) const;
+  Result<std::optional<SessionStatus>> session_status(std::string_view session_id) const;
+  // The newest sample of each window and source taken since `since`.
+  Result<std::vector<LimitSample>> latest_limit_samples(Instant since) const;
   // The newest sample of a window, from any source, if any.
   Result<std::optional<LimitSample>> latest_limit_sample(std::string_view window) const;
   Result<LedgerStats> stats() const;
@@ -142,6 +159,7 @@ class Ledger {
   std::optional<Statement> upsert_cursor_;
   std::optional<Statement> insert_malformed_;
   std::optional<Statement> insert_limit_;
+  std::optional<Statement> upsert_session_status_;
 };
 
 // The dedupe key of a record (see the class comment).

@@ -45,7 +45,7 @@ WHERE id = ?24
 
 constexpr const char* kRollupAdd = R"sql(
 INSERT INTO usage_rollup VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-  ?16, ?17)
+  ?16, ?17, ?18)
 ON CONFLICT(bucket, project, model, speed) DO UPDATE SET
   requests = requests + excluded.requests, input = input + excluded.input,
   output = output + excluded.output, cache_write_5m = cache_write_5m + excluded.cache_write_5m,
@@ -54,7 +54,8 @@ ON CONFLICT(bucket, project, model, speed) DO UPDATE SET
   web_fetch = web_fetch + excluded.web_fetch,
   computed_cost = computed_cost + excluded.computed_cost,
   auto_cost = auto_cost + excluded.auto_cost, display_cost = display_cost + excluded.display_cost,
-  unpriced = unpriced + excluded.unpriced, first_ts = min(first_ts, excluded.first_ts)
+  unpriced = unpriced + excluded.unpriced, first_ts = min(first_ts, excluded.first_ts),
+  last_ts = max(last_ts, excluded.last_ts)
 )sql";
 
 bool wins(std::int64_t output, bool sidechain, std::int64_t kept_output, bool kept_sidechain) {
@@ -100,6 +101,7 @@ struct RollupDelta {
   Nanodollars display_cost = 0;
   std::int64_t unpriced = 0;
   std::int64_t first_ts = INT64_MAX;
+  std::int64_t last_ts = INT64_MIN;
 };
 
 void scale_add(TokenCounts& into, const TokenCounts& t, std::int64_t sign) {
@@ -147,7 +149,7 @@ Status rebuild_rollup(Database& db) {
       "INSERT INTO usage_rollup SELECT ts / {0}, project, model, speed, count(*), sum(input), "
       "sum(output), sum(cache_write_5m), sum(cache_write_1h), sum(cache_read), sum(web_search), "
       "sum(web_fetch), sum(computed_cost), sum(coalesce(reported_cost, computed_cost)), "
-      "sum(coalesce(reported_cost, 0)), sum(1 - priced), min(ts) FROM requests "
+      "sum(coalesce(reported_cost, 0)), sum(1 - priced), min(ts), max(ts) FROM requests "
       "GROUP BY ts / {0}, project, model, speed",
       kBucketMs));
 }
@@ -194,6 +196,7 @@ struct RequestWriter::Impl {
     d.unpriced += sign * (c.priced ? 0 : 1);
     if (sign > 0) {
       d.first_ts = std::min(d.first_ts, c.ts);
+      d.last_ts = std::max(d.last_ts, c.ts);
     }
   }
 
@@ -339,7 +342,8 @@ Status RequestWriter::Impl::flush_rollup() {
         .bind(14, d.auto_cost)
         .bind(15, d.display_cost)
         .bind(16, d.unpriced)
-        .bind(17, d.first_ts == INT64_MAX ? key.bucket * kBucketMs : d.first_ts);
+        .bind(17, d.first_ts == INT64_MAX ? key.bucket * kBucketMs : d.first_ts)
+        .bind(18, d.last_ts == INT64_MIN ? key.bucket * kBucketMs : d.last_ts);
     if (auto s = rollup.run(); !s) {
       return s;
     }

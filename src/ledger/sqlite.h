@@ -61,6 +61,7 @@ class Statement {
   Statement& bind(int index, std::string_view text);
   Statement& bind_null(int index);
   Statement& bind(int index, const std::optional<std::int64_t>& value);
+  Statement& bind(int index, const std::optional<double>& value);
 
   // kRow: a row is ready; kDone: finished.
   enum class StepResult { kRow, kDone };

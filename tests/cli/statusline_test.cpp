@@ -102,7 +102,7 @@ TEST_F(StatusLineTest, CatchesUpTheSessionsTranscript) {
   RunResult r = statusline(R"({"transcript_path":")" + transcript + R"("})");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // 100k input tokens at $3/M, in today's total; an active block without an official figure.
-  EXPECT_EQ(r.out, "$0.30 today │ 5h~ $0.30 ↻4h 0m\n");
+  EXPECT_EQ(r.out, "$0.30 today │ 5h~ $0.30 ↻4h 0m │ $0.30/h\n");
 }
 
 TEST_F(StatusLineTest, FiftyConcurrentCallsAllAnswer) {
@@ -133,10 +133,10 @@ TEST_F(StatusLineTest, FiftyConcurrentCallsAllAnswer) {
     std::string out = testing::slurp(dir_ / ("c" + std::to_string(i) + ".txt"));
     // Each waited for the catch-up running before it, so each shows the whole transcript,
     // counted once.
-    EXPECT_EQ(out, "$6.00 today │ 5h~ $6.00 ↻4h 0m\n") << i;
+    EXPECT_EQ(out, "$6.00 today │ 5h~ $6.00 ↻4h 0m │ $6.00/h\n") << i;
   }
   RunResult after = statusline(R"({"transcript_path":")" + transcript + R"("})");
-  EXPECT_EQ(after.out, "$6.00 today │ 5h~ $6.00 ↻4h 0m\n");
+  EXPECT_EQ(after.out, "$6.00 today │ 5h~ $6.00 ↻4h 0m │ $6.00/h\n");
 }
 
 }  // namespace

@@ -273,7 +273,7 @@ class FileReader {
       case LineKind::kSynthetic:
         if (parsed_.limit_reset_epoch_s) {
           r.limits.push_back(
-              {parsed_.record.instant, "transcript", "five_hour", std::nullopt,
+              {parsed_.record.instant, "transcript", parsed_.limit_window, std::nullopt,
                parsed_.limit_reset_epoch_s,
                parsed_.record.session_id.empty() ? file.path_session : parsed_.record.session_id});
         }

@@ -10,6 +10,7 @@
 #include <simdjson.h>
 
 #include "core/time.h"
+#include "ingest/transcripts/limit_message.h"
 
 namespace ccgauge::ingest {
 namespace {
@@ -309,22 +310,11 @@ error_code parse_envelope(od::object obj, Envelope& env, Envelope* nested, int d
   return simdjson::SUCCESS;
 }
 
-// Old Claude Code wrote "Claude AI usage limit reached|<unix seconds>".
-std::optional<std::int64_t> limit_reset_hint(std::string_view line) {
-  constexpr std::string_view kMarker = "usage limit reached|";
-  auto pos = line.find(kMarker);
-  if (pos == std::string_view::npos) {
-    return std::nullopt;
-  }
-  pos += kMarker.size();
-  std::int64_t value = 0;
-  std::size_t digits = 0;
-  while (pos < line.size() && line[pos] >= '0' && line[pos] <= '9' && digits < 12) {
-    value = value * 10 + (line[pos] - '0');
-    ++pos;
-    ++digits;
-  }
-  return (digits > 0 && value > 0) ? std::optional<std::int64_t>(value) : std::nullopt;
+// The system's zone, for limit messages that give a clock time without naming a zone. Looked
+// up on first use: such lines are rare.
+const TimeZone& local_zone() {
+  static const TimeZone zone = TimeZone::locate("local").value_or(TimeZone::utc());
+  return zone;
 }
 
 void set_malformed(ParsedLine& out, std::string_view what, error_code e) {
@@ -423,6 +413,7 @@ void LineParser::parse(std::string_view line, ParsedLine& out) {
   out.error.clear();
   out.cwd.clear();
   out.limit_reset_epoch_s.reset();
+  out.limit_window.clear();
   Envelope& env = impl_->env;
   Envelope& nested = impl_->nested;
   env = Envelope{};
@@ -455,11 +446,14 @@ void LineParser::parse(std::string_view line, ParsedLine& out) {
   }
   if (source.model == "<synthetic>") {
     out.kind = LineKind::kSynthetic;
-    if (env.api_error) {
-      out.limit_reset_epoch_s = limit_reset_hint(line);
-    }
     if (auto when = parse_timestamp(env.timestamp)) {
       out.record.instant = *when;
+    }
+    if (env.api_error) {
+      if (auto hit = parse_limit_message(line, out.record.instant, local_zone())) {
+        out.limit_window = std::move(hit->window);
+        out.limit_reset_epoch_s = hit->resets_at_epoch_s;
+      }
     }
     out.record.session_id.assign(env.session_id);
     return;

@@ -37,7 +37,9 @@ struct ParsedLine {
   UsageRecord record;
   std::string cwd;                                  // the line's `cwd`, empty when absent
   std::string error;                                // for kMalformed
-  std::optional<std::int64_t> limit_reset_epoch_s;  // "usage limit reached|<epoch>"
+  // kSynthetic limit-hit messages (limit_message.h): the window and when it resets.
+  std::optional<std::int64_t> limit_reset_epoch_s;
+  std::string limit_window;
 };
 
 class LineParser {

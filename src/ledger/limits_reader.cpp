@@ -1,0 +1,54 @@
+#include "ledger/limits_reader.h"
+
+#include <chrono>
+
+namespace ccgauge::ledger {
+
+Result<analytics::LimitsReport> read_limits(const Ledger& ledger, const LimitsQuery& query) {
+  analytics::LimitsOptions options;
+  options.now = query.now;
+  options.plan = query.plan;
+  analytics::LimitsBuilder builder(options);
+
+  // Current readings are at most a week old; the newest weekly one of any age still tells the
+  // weekly schedule.
+  auto samples = ledger.latest_limit_samples(query.now - std::chrono::days(7));
+  if (!samples) {
+    return tl::unexpected(samples.error());
+  }
+  for (const LimitSample& s : *samples) {
+    builder.add_sample(s);
+  }
+  auto weekly = ledger.latest_limit_sample("seven_day");
+  if (!weekly) {
+    return tl::unexpected(weekly.error());
+  }
+  if (*weekly) {
+    builder.add_sample(**weekly);
+  }
+  for (const LimitSample& s : query.extra_samples) {
+    builder.add_sample(s);
+  }
+
+  RequestQuery history;
+  history.from = builder.history_needed_from();
+  history.to = query.now + std::chrono::minutes(1);
+  if (auto s = ledger.for_each_rollup(history, analytics::CostMode::kAuto,
+                                      [&](const analytics::RequestRow& row) {
+                                        builder.add_history(row);
+                                      });
+      !s) {
+    return tl::unexpected(s.error());
+  }
+  RequestQuery recent;
+  recent.from = query.now - options.recent;
+  recent.to = history.to;
+  if (auto s = ledger.for_each_request(
+          recent, [&](const analytics::RequestRow& row) { builder.add_recent(row); });
+      !s) {
+    return tl::unexpected(s.error());
+  }
+  return builder.finish();
+}
+
+}  // namespace ccgauge::ledger
