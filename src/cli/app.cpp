@@ -12,7 +12,7 @@
 namespace ccgauge::cli {
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = CCG_VERSION;
 
 // Options every Claude report takes (ccusage's names, so its users' scripts keep working).
 void add_common(CLI::App& cmd, CommonOptions& o, bool& json, bool& csv) {
@@ -161,6 +161,19 @@ int run_parsed(int argc, char** argv) {
   statusline->add_flag_callback("--no-color", [&status_opts] { status_opts.color = false; },
                                 "No colour");
 
+  std::string settings_path;
+  std::string settings_project;
+  CLI::App* sl_install = statusline->add_subcommand(
+      "install", "Set ccgauge as Claude Code's status line (settings.json; backup first)");
+  CLI::App* sl_uninstall =
+      statusline->add_subcommand("uninstall", "Remove ccgauge's status line from settings.json");
+  for (CLI::App* sub : {sl_install, sl_uninstall}) {
+    sub->add_option("--settings", settings_path,
+                    "The settings file (default: $CLAUDE_CONFIG_DIR or ~/.claude, settings.json)");
+    sub->add_option("--project", settings_project,
+                    "Edit <DIR>/.claude/settings.json (this project only) instead");
+  }
+
   std::string demo_dir;
   std::string demo_size = "20MiB";
   std::uint64_t demo_seed = 42;
@@ -195,6 +208,9 @@ int run_parsed(int argc, char** argv) {
     finish_common(limits_common, limits_json, false);
     return run_limits(limits_common, limits_opts);
   }
+  if (*sl_install || *sl_uninstall) {
+    return run_statusline_settings(sl_install->parsed(), settings_path, settings_project);
+  }
   if (*statusline) {
     return run_statusline(status_opts);
   }
@@ -213,6 +229,10 @@ int run_parsed(int argc, char** argv) {
 std::optional<int> run_statusline_fast(int argc, char** argv) {
   if (argc < 2 || std::string_view(argv[1]) != "statusline") {
     return std::nullopt;
+  }
+  if (argc >= 3 && (std::string_view(argv[2]) == "install" ||
+                    std::string_view(argv[2]) == "uninstall")) {
+    return std::nullopt;  // Not on Claude Code's hot path: CLI11 parses these.
   }
   StatusLineOptions options;
   for (int i = 2; i < argc; ++i) {

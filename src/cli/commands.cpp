@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <unordered_map>
 
@@ -15,6 +16,7 @@
 #include "cli/environment.h"
 #include "cli/render.h"
 #include "core/time.h"
+#include "ingest/oauth/usage_client.h"
 #include "ingest/transcripts/catch_up.h"
 #include "ledger/ledger.h"
 #include "ledger/limits_reader.h"
@@ -504,6 +506,36 @@ namespace {
 
 volatile std::sig_atomic_t g_stop_watch = 0;
 
+// --oauth-usage: asks Anthropic's usage endpoint (at most once a minute, with back-off, shared
+// by every process through a cache) and records the readings. Failures are reported on stderr
+// and leave the other sources to answer.
+void poll_oauth_usage(ledger::Ledger& ledger) {
+  ingest::oauth::UsageOptions options;
+  options.url = env_or("CCGAUGE_OAUTH_USAGE_URL", std::string(ingest::oauth::kDefaultUsageUrl));
+  options.credentials_file =
+      std::filesystem::path(claude_settings_path()).parent_path() / ".credentials.json";
+  options.cache_file = std::filesystem::path(env_or(
+                           "XDG_STATE_HOME", env_or("HOME", ".") + "/.local/state")) /
+                       "ccgauge/oauth-usage.json";
+  options.user_agent = "ccgauge/" CCG_VERSION;
+  options.now = now_instant();
+  auto result = ingest::oauth::poll_usage(options);
+  if (!result) {
+    fmt::print(stderr, "ccgauge: warning: OAuth usage: {}\n", result.error().message);
+    return;
+  }
+  if (!result->note.empty()) {
+    fmt::print(stderr, "ccgauge: OAuth usage: {}\n", result->note);
+  }
+  ledger::IngestBatch batch;
+  for (LimitSample& sample : result->samples) {
+    batch.limit_samples.push_back(std::move(sample));
+  }
+  if (auto s = ledger.commit(batch); !s) {
+    fmt::print(stderr, "ccgauge: warning: recording OAuth usage: {}\n", s.error().message);
+  }
+}
+
 void on_watch_signal(int) { g_stop_watch = 1; }
 
 }  // namespace
@@ -527,6 +559,9 @@ int run_limits(const CommonOptions& o, const LimitsCommandOptions& l) {
   Context& c = **ctx;
   RenderOptions r = render_options(o, c, 0);
   auto compute = [&]() -> Result<std::string> {
+    if (l.oauth_usage) {
+      poll_oauth_usage(*c.ledger);
+    }
     ledger::LimitsQuery q;
     q.now = now_instant();
     q.plan = *plan;

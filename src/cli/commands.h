@@ -64,6 +64,10 @@ struct StatusLineOptions {
 // Claude Code's status line command; always exits 0 (see statusline.cpp).
 int run_statusline(const StatusLineOptions& options);
 // size: "20MiB", "1GiB", "500KB" or a byte count.
+// `ccgauge statusline install|uninstall`: edits the user's (or a project's) settings.json.
+int run_statusline_settings(bool install, const std::string& settings_path,
+                            const std::string& project_dir);
+
 int run_demo(const std::string& dir, const std::string& size, std::uint64_t seed);
 
 }  // namespace ccgauge::cli

@@ -146,6 +146,35 @@ Result<analytics::PlanLimits> load_plan(const PlanFlags& given) {
   return plan;
 }
 
+std::string claude_settings_path() {
+  std::string dirs = env_or("CLAUDE_CONFIG_DIR", "");
+  std::string first = dirs.substr(0, dirs.find(','));
+  while (!first.empty() && first.back() == ' ') {
+    first.pop_back();
+  }
+  while (!first.empty() && first.front() == ' ') {
+    first.erase(first.begin());
+  }
+  std::string home = env_or("HOME", ".");
+  if (first.starts_with("~/")) {
+    first = home + first.substr(1);
+  }
+  if (first.empty()) {
+    first = home + "/.claude";
+  }
+  std::filesystem::path dir(first);
+  if (dir.filename() == "projects") {
+    dir = dir.parent_path();
+  }
+  return (dir / "settings.json").string();
+}
+
+std::string self_executable() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("ccgauge") : exe.string();
+}
+
 Instant now_instant() {
   std::string pinned = env_or("CCGAUGE_NOW", "");
   if (!pinned.empty()) {

@@ -36,6 +36,13 @@ struct PlanFlags {
 };
 Result<analytics::PlanLimits> load_plan(const PlanFlags& flags);
 
+// Claude Code's user settings file: settings.json in the first $CLAUDE_CONFIG_DIR entry, else
+// ~/.claude/settings.json.
+std::string claude_settings_path();
+
+// The absolute path of the running ccgauge binary (what settings.json should call).
+std::string self_executable();
+
 // The current instant; CCGAUGE_NOW (ISO 8601) pins it for reproducible output (tests,
 // screenshots).
 Instant now_instant();

@@ -22,6 +22,7 @@
 #include "ingest/hooks/statusline_input.h"
 #include "ingest/transcripts/catch_up.h"
 #include "cli/render.h"
+#include "cli/settings_file.h"
 #include "ledger/ledger.h"
 #include "ledger/limits_reader.h"
 #include "pricing/price_table.h"
@@ -392,6 +393,31 @@ int run_statusline(const StatusLineOptions& o) {
   std::string format = o.format.empty() ? env_or("CCGAUGE_STATUSLINE_FORMAT", "") : o.format;
   fmt::print("{}\n", format.empty() ? render_line(fields, *figures)
                                     : render_template(format, fields));
+  return 0;
+}
+
+int run_statusline_settings(bool install, const std::string& settings_path,
+                            const std::string& project_dir) {
+  std::string path = !settings_path.empty() ? settings_path
+                     : !project_dir.empty()
+                         ? (std::filesystem::path(project_dir) / ".claude/settings.json").string()
+                         : claude_settings_path();
+  // Quoted when the path needs it: Claude Code runs the command through a shell.
+  std::string exe = self_executable();
+  if (exe.find_first_of(" '\"\\$`") != std::string::npos) {
+    std::string quoted = "'";
+    for (char c : exe) {
+      quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    exe = quoted + "'";
+  }
+  auto change = install ? install_status_line(path, exe + " statusline")
+                        : uninstall_status_line(path);
+  if (!change) {
+    fmt::print(stderr, "ccgauge: error: {}\n", change.error().message);
+    return 1;
+  }
+  fmt::print("{}\n", change->message);
   return 0;
 }
 

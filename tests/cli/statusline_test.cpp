@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -137,6 +138,65 @@ TEST_F(StatusLineTest, FiftyConcurrentCallsAllAnswer) {
   }
   RunResult after = statusline(R"({"transcript_path":")" + transcript + R"("})");
   EXPECT_EQ(after.out, "$6.00 today │ 5h~ $6.00 ↻4h 0m │ $6.00/h\n");
+}
+
+TEST_F(StatusLineTest, FormatTemplateNamesFields) {
+  std::string json = R"({"session_id":"s1","model":{"display_name":"Opus"},"cwd":"/home/u/app",
+      "cost":{"total_cost_usd":2.5},"context_window":{"used_percentage":61},
+      "rate_limits":{"five_hour":{"used_percentage":23.5,"resets_at":)" +
+                     epoch_plus(7800) + R"(}}})";
+  testing::write_file(dir_ / "stdin.json", json);
+  std::string cmd = fmt::format(
+      "cd {0} && env -u TZ HOME={0} NO_COLOR=1 CCGAUGE_NOW=2026-03-02T12:00:00Z {1} statusline "
+      "--ledger {0}/ledger.db --format '[{{project}}] {{model}} {{5h}} ({{5h_provenance}}, "
+      "{{5h_reset}}) ctx {{ctx}} {{session_cost}} {{nope}} {{{{literal}}}}' < {0}/stdin.json > "
+      "{0}/f.txt",
+      dir_.path(), CCG_BINARY);
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(testing::slurp(dir_ / "f.txt"),
+            "[app] Opus 24% (official, 2h 10m) ctx 61% $2.50 {nope} {literal}\n");
+  std::string log = testing::slurp(dir_ / ".local/state/ccgauge/statusline.log");
+  EXPECT_NE(log.find("unknown field {nope}"), std::string::npos) << log;
+  // The session's cost and context are kept, newest per session.
+  auto ledger = ledger::Ledger::open(dir_ / "ledger.db", pricing::PriceTable::embedded());
+  ASSERT_TRUE(ledger);
+  auto st = ledger->session_status("s1");
+  ASSERT_TRUE(st && *st);
+  EXPECT_DOUBLE_EQ(*(*st)->cost_usd, 2.5);
+  EXPECT_DOUBLE_EQ(*(*st)->context_percent, 61.0);
+  EXPECT_EQ((*st)->project, "/home/u/app");
+}
+
+TEST_F(StatusLineTest, InstallAndUninstallEditSettingsSafely) {
+  std::string settings = dir_ / ".claude/settings.json";
+  testing::write_file(settings, "{\n  \"model\": \"opus\",\n  \"env\": {\n    \"A\": \"1\"\n  }\n}\n");
+  auto run = [&](const std::string& sub) {
+    std::string cmd = fmt::format(
+        "cd {0} && env -u CLAUDE_CONFIG_DIR HOME={0} {1} statusline {2} > {0}/i.txt 2> {0}/i.err",
+        dir_.path(), CCG_BINARY, sub);
+    int status = std::system(cmd.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  ASSERT_EQ(run("install"), 0) << testing::slurp(dir_ / "i.err");
+  std::string installed = testing::slurp(settings);
+  EXPECT_EQ(installed, fmt::format("{{\n  \"model\": \"opus\",\n  \"env\": {{\n    \"A\": \"1\"\n  }},\n"
+                                   "  \"statusLine\": {{\n    \"type\": \"command\",\n"
+                                   "    \"command\": \"{} statusline\",\n    \"padding\": 0\n  }}\n}}\n",
+                                   CCG_BINARY));
+  int backups = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ / ".claude")) {
+    backups += e.path().filename().string().find("ccgauge-backup") != std::string::npos;
+  }
+  EXPECT_EQ(backups, 1);
+  ASSERT_EQ(run("install"), 0);  // idempotent: no write, no second backup
+  EXPECT_NE(testing::slurp(dir_ / "i.txt").find("already installed"), std::string::npos);
+  EXPECT_EQ(testing::slurp(settings), installed);
+  ASSERT_EQ(run("uninstall"), 0);
+  EXPECT_EQ(testing::slurp(settings), "{\n  \"model\": \"opus\",\n  \"env\": {\n    \"A\": \"1\"\n  }\n}\n");
+  testing::write_file(settings, "{\"model\": \"opus\",}");
+  EXPECT_EQ(run("install"), 1);
+  EXPECT_NE(testing::slurp(dir_ / "i.err").find("line 1, column"), std::string::npos);
+  EXPECT_EQ(testing::slurp(settings), "{\"model\": \"opus\",}");
 }
 
 }  // namespace

@@ -815,3 +815,44 @@ TEST_F(OauthUsageTest, HttpsRefusesACertificateForAnotherHost) {
 
 }  // namespace
 }  // namespace ccgauge::ingest::oauth
+
+namespace ccgauge::ingest::oauth {
+namespace {
+
+// `ccgauge limits --oauth-usage` end to end: the binary polls the (local) endpoint, records the
+// readings, and shows them as official; without the flag it never connects.
+TEST_F(OauthUsageTest, LimitsCommandPollsOnlyWhenAsked) {
+  UsageServer server;
+  std::filesystem::create_directories(dir_ / "claude/projects");
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"CLAUDE_CONFIG_DIR", dir_ / "claude"},
+      {"HOME", dir_.path()},
+      {"XDG_STATE_HOME", dir_ / "state"},
+      {"CCGAUGE_CONFIG_DIR", dir_ / "config"},
+      {"CCGAUGE_OAUTH_USAGE_URL", server.url()},
+      {"CCGAUGE_NOW", "2026-03-01T12:00:00Z"},
+      {"NO_COLOR", "1"}};
+  std::vector<std::string> args = {"limits", "--json", "--ledger", dir_ / "ledger.db"};
+  ccgauge::testing::RunResult plain = ccgauge::testing::run_binary(args, env, dir_.path());
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(server.connections(), 0);
+  EXPECT_NE(plain.out.find(R"("usedProvenance": "estimate")"), std::string::npos);
+
+  args.push_back("--oauth-usage");
+  ccgauge::testing::RunResult polled = ccgauge::testing::run_binary(args, env, dir_.path());
+  ASSERT_EQ(polled.exit_code, 0) << polled.err;
+  EXPECT_EQ(server.requests(), 1);
+  EXPECT_NE(polled.out.find(R"("source": "oauth")"), std::string::npos) << polled.out;
+  EXPECT_NE(polled.out.find(R"("usedPercent": 23)"), std::string::npos) << polled.out;
+  EXPECT_NE(polled.out.find(R"("usedPercent": 41.5)"), std::string::npos) << polled.out;
+  EXPECT_EQ(polled.out.find(kToken), std::string::npos);
+  EXPECT_EQ(polled.err.find(kToken), std::string::npos);
+
+  // Within the minute: answered from the cache, no second request.
+  ccgauge::testing::RunResult again = ccgauge::testing::run_binary(args, env, dir_.path());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(server.requests(), 1);
+}
+
+}  // namespace
+}  // namespace ccgauge::ingest::oauth
