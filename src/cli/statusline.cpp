@@ -32,6 +32,9 @@ namespace {
 
 constexpr std::size_t kMaxInputBytes = 1 << 20;
 constexpr std::int64_t kMaxLogBytes = 1 << 20;
+// A status line that leaves the WAL this large hands a checkpoint to a background process: every
+// call that opens the ledger alone reads the whole WAL to rebuild its index.
+constexpr int kCheckpointPages = 128;
 
 // $XDG_STATE_HOME/ccgauge/statusline.log (default ~/.local/state/ccgauge/).
 std::string log_path() {
@@ -373,6 +376,7 @@ int run_statusline(const StatusLineOptions& o) {
   if (!ledger) {
     return fail_soft(ledger.error().message);
   }
+  ledger->defer_checkpoints();
   Instant now = now_instant();
   if (auto s = record_input(*ledger, *in, now); !s) {
     log_reason("recording the status line input failed: " + s.error().message);
@@ -393,6 +397,11 @@ int run_statusline(const StatusLineOptions& o) {
   std::string format = o.format.empty() ? env_or("CCGAUGE_STATUSLINE_FORMAT", "") : o.format;
   fmt::print("{}\n", format.empty() ? render_line(fields, *figures)
                                     : render_template(format, fields));
+  std::fflush(stdout);
+  // The line is out; a checkpoint now would still delay the exit Claude Code waits for.
+  if (ledger->wal_pages() >= kCheckpointPages) {
+    ledger->checkpoint_in_background();
+  }
   return 0;
 }
 

@@ -2,7 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -256,9 +261,6 @@ Result<Ledger> Ledger::open_once(const std::string& path, const pricing::PriceTa
   if (auto s = ledger.reprice_if_needed(); !s) {
     return tl::unexpected(s.error());
   }
-  if (auto s = ledger.prepare_writes(); !s) {
-    return tl::unexpected(s.error());
-  }
   auto any = ledger.db_.prepare("SELECT EXISTS(SELECT 1 FROM requests)");
   if (!any) {
     return tl::unexpected(any.error());
@@ -268,8 +270,15 @@ Result<Ledger> Ledger::open_once(const std::string& path, const pricing::PriceTa
   }
   bool empty = any->column_int(0) == 0;
   any->reset();  // A running statement would lock the table against DROP INDEX.
-  Status mode =
-      empty ? ledger.writer_->begin_bulk(ledger.db_) : RequestWriter::ensure_indexes(ledger.db_);
+  // Write statements are prepared on the first commit (a reader never pays for them), except
+  // that an empty ledger starts in bulk mode at once.
+  Status mode = RequestWriter::ensure_indexes(ledger.db_);
+  if (empty) {
+    mode = ledger.prepare_writes();
+    if (mode) {
+      mode = ledger.writer_->begin_bulk(ledger.db_);
+    }
+  }
   if (!mode) {
     return tl::unexpected(mode.error());
   }
@@ -454,6 +463,11 @@ Status Ledger::commit(IngestBatch& batch) {
   if (batch.empty()) {
     return {};
   }
+  if (!writer_) {
+    if (auto s = prepare_writes(); !s) {
+      return s;
+    }
+  }
   return in_transaction(db_, [&]() -> Status {
     if (auto s = writer_->write(db_, batch.records); !s) {
       return s;
@@ -501,7 +515,34 @@ Status Ledger::commit(IngestBatch& batch) {
   });
 }
 
-Status Ledger::end_bulk_load() { return writer_->end_bulk(db_); }
+void Ledger::checkpoint_in_background() const {
+  // Double fork: the child exits at once (reaped here), the grandchild is adopted by init, so
+  // nobody waits for it and it holds no pipe of the caller's open. It uses a connection of its
+  // own: a SQLite connection must not be used across fork().
+  std::fflush(nullptr);
+  pid_t child = ::fork();
+  if (child < 0) {
+    return;
+  }
+  if (child > 0) {
+    ::waitpid(child, nullptr, 0);
+    return;
+  }
+  ::setsid();
+  if (::fork() != 0) {
+    ::_exit(0);
+  }
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; fd <= 2; ++fd) {
+    ::dup2(null, fd);
+  }
+  if (auto db = Database::open(db_.path(), Database::Mode::kReadWrite, 1000)) {
+    (void)db->exec("PRAGMA wal_checkpoint(PASSIVE)");
+  }
+  ::_exit(0);
+}
+
+Status Ledger::end_bulk_load() { return writer_ ? writer_->end_bulk(db_) : Status{}; }
 
 Status Ledger::for_each_request(const RequestQuery& query,
                                 const std::function<void(const analytics::RequestRow&)>& fn) const {

@@ -146,6 +146,13 @@ class Ledger {
   Result<LedgerStats> stats() const;
   const std::string& path() const { return db_.path(); }
 
+  // For short-lived processes on a latency budget (the status line): this connection never
+  // checkpoints by itself; wal_pages() says how large its commits left the WAL, and
+  // checkpoint_in_background() hands the checkpoint to a detached child process.
+  void defer_checkpoints() { db_.defer_checkpoints(); }
+  int wal_pages() const { return db_.wal_pages(); }
+  void checkpoint_in_background() const;
+
  private:
   Ledger(Database db, const pricing::PriceTable& prices);
   static Result<Ledger> open_once(const std::string& path, const pricing::PriceTable& prices);

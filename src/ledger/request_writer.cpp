@@ -327,7 +327,7 @@ Status RequestWriter::Impl::check_still_alone() {
   }
   bulk = false;
   ids_by_hash = HashIndex();
-  return db->exec(kCreateIndexes);
+  return db->exec(std::string(kCreateIndexes) + "PRAGMA wal_autocheckpoint=256;");
 }
 
 Status RequestWriter::Impl::flush_rollup() {
@@ -402,7 +402,8 @@ Status RequestWriter::write(Database& db, std::vector<SourcedRecord>& records) {
 Status RequestWriter::begin_bulk(Database& db) {
   impl_->db = &db;
   if (auto s = impl_->db->exec("DROP INDEX IF EXISTS requests_key_hash; "
-                               "DROP INDEX IF EXISTS requests_ts;");
+                               "DROP INDEX IF EXISTS requests_ts; "
+                               "PRAGMA wal_autocheckpoint=8192;");
       !s) {
     return s;
   }
@@ -418,7 +419,8 @@ Status RequestWriter::end_bulk(Database& db) {
   }
   impl_->bulk = false;
   impl_->ids_by_hash = HashIndex();
-  if (auto s = impl_->db->exec(kCreateIndexes); !s) {
+  if (auto s = impl_->db->exec(std::string(kCreateIndexes) + "PRAGMA wal_autocheckpoint=256;");
+      !s) {
     return s;
   }
   // A bulk load leaves a WAL as large as the data; copy it into the database now, so that the

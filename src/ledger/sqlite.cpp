@@ -40,6 +40,9 @@ Result<Database> Database::open(const std::string& path, Mode mode, int busy_tim
   sqlite3_busy_timeout(raw, busy_timeout_ms);
   // Closing the last connection would copy the WAL into the database and sync it, on every
   // command; the automatic checkpoint (wal_autocheckpoint) does that as the WAL grows instead.
+  // It is kept small (256 pages, 1 MiB): a process that opens the ledger while no other has it
+  // open rebuilds the WAL index by reading the whole WAL, and the status line does that on
+  // every call. A bulk load raises it (RequestWriter::begin_bulk).
   sqlite3_db_config(raw, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   if (mode == Mode::kReadWrite) {
     if (auto s = db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s) {
@@ -47,11 +50,23 @@ Result<Database> Database::open(const std::string& path, Mode mode, int busy_tim
     }
   }
   if (auto s = db.exec(
-          "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=8192;");
+          "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=256;");
       !s) {
     return tl::unexpected(s.error());
   }
   return db;
+}
+
+void Database::defer_checkpoints() {
+  wal_pages_ = std::make_unique<int>(0);
+  sqlite3_wal_autocheckpoint(db_.get(), 0);
+  sqlite3_wal_hook(
+      db_.get(),
+      [](void* pages, sqlite3*, const char*, int n) {
+        *static_cast<int*>(pages) = n;
+        return SQLITE_OK;
+      },
+      wal_pages_.get());
 }
 
 Status Database::exec(std::string_view sql) {

@@ -38,6 +38,11 @@ class Database {
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_.get(); }
 
+  // Stops automatic checkpoints on this connection and counts the WAL's pages after each of
+  // its commits (wal_pages()), so the caller can checkpoint when it suits it.
+  void defer_checkpoints();
+  int wal_pages() const { return wal_pages_ ? *wal_pages_ : 0; }
+
  private:
   struct Closer {
     void operator()(sqlite3* db) const;
@@ -45,6 +50,7 @@ class Database {
   Database() = default;
   std::unique_ptr<sqlite3, Closer> db_;
   std::string path_;
+  std::unique_ptr<int> wal_pages_;  // heap: the WAL hook keeps its address across moves
 };
 
 // A prepared statement. Bind indexes start at 1, columns at 0 (SQLite's convention).
