@@ -61,8 +61,17 @@ struct SessionStatus {
   std::optional<double> context_percent;
 };
 
+// What a commit did with a record.
+enum class WriteOutcome : std::uint8_t {
+  kPending,   // not committed yet
+  kInserted,  // a request the ledger did not have
+  kReplaced,  // won over the stored record of its key (more output tokens, or main thread)
+  kKept,      // the stored record stays (a duplicate)
+};
+
 struct SourcedRecord {
   UsageRecord record;
+  WriteOutcome outcome = WriteOutcome::kPending;  // set by Ledger::commit
   std::string source = "transcript";
   std::string key;            // dedupe_key(record); filled by collapse_duplicates()
   std::int64_t key_hash = 0;  // of `key`; filled with it

@@ -200,7 +200,7 @@ struct RequestWriter::Impl {
     }
   }
 
-  Status write_one(const SourcedRecord& sr, const std::string& key);
+  Status write_one(SourcedRecord& sr, const std::string& key);
   Status flush_rollup();
 };
 
@@ -260,7 +260,7 @@ RequestWriter::Impl::Found RequestWriter::Impl::find_stored(const UsageRecord& r
   return found;
 }
 
-Status RequestWriter::Impl::write_one(const SourcedRecord& sr, const std::string& key) {
+Status RequestWriter::Impl::write_one(SourcedRecord& sr, const std::string& key) {
   const UsageRecord& r = sr.record;
   std::int64_t hash = sr.key_hash;
   std::int64_t existing_id = 0;
@@ -271,9 +271,11 @@ Status RequestWriter::Impl::write_one(const SourcedRecord& sr, const std::string
     return tl::unexpected(error);
   }
   if (found == Found::kStays) {
+    sr.outcome = WriteOutcome::kKept;
     return {};
   }
   bool replaces = found == Found::kReplaces;
+  sr.outcome = replaces ? WriteOutcome::kReplaced : WriteOutcome::kInserted;
   PricedCost p = price_request(*prices, r.model, r.tokens, r.speed);
   Statement& stmt = replaces ? update : insert;
   stmt.bind(1, hash)
@@ -391,7 +393,7 @@ Status RequestWriter::write(Database& db, std::vector<SourcedRecord>& records) {
   impl_->deltas.clear();
   impl_->last_delta = nullptr;
   impl_->old_strings.clear();
-  for (const SourcedRecord& record : records) {
+  for (SourcedRecord& record : records) {
     if (auto s = impl_->write_one(record, record.key); !s) {
       return s;
     }

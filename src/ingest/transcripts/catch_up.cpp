@@ -369,18 +369,20 @@ std::vector<Work> plan(const std::vector<TranscriptFile>& files,
 
 Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& options) {
   CatchUpStats stats;
+  bool some = !options.only_session_file.empty() || !options.only_files.empty();
   std::vector<TranscriptFile> files =
-      options.only_session_file.empty()
-          ? list_transcripts(options.config_dirs, stats.problems)
-          : session_transcripts(options.only_session_file, stats.problems);
+      !options.only_files.empty() ? describe_transcripts(options.only_files, stats.problems)
+      : !options.only_session_file.empty()
+          ? session_transcripts(options.only_session_file, stats.problems)
+          : list_transcripts(options.config_dirs, stats.problems);
   stats.files_seen = static_cast<std::int64_t>(files.size());
   std::vector<std::string> paths;
-  if (!options.only_session_file.empty()) {
+  if (some) {
     for (const TranscriptFile& f : files) {
       paths.push_back(f.path);
     }
   }
-  auto cursors = ledger.load_cursors(options.only_session_file.empty() ? nullptr : &paths);
+  auto cursors = ledger.load_cursors(some ? &paths : nullptr);
   if (!cursors) {
     return tl::unexpected(cursors.error());
   }
@@ -427,6 +429,7 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
       }
       ledger::SourcedRecord& slot = batch.records[records_used++];
       slot.key.clear();
+      slot.outcome = ledger::WriteOutcome::kPending;
       unpack_record(pos, slot.record);
     }
     std::move(r.limits.begin(), r.limits.end(), std::back_inserter(batch.limit_samples));
@@ -440,6 +443,9 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
     if (records_used >= kRecordsPerCommit && commit_status) {
       batch.records.resize(records_used);
       commit_status = ledger.commit(batch);
+      if (commit_status && options.on_commit) {
+        options.on_commit(batch);
+      }
       records_used = 0;
       batch.cursors.clear();
       batch.malformed.clear();
@@ -505,6 +511,9 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
   if (commit_status) {
     batch.records.resize(records_used);
     commit_status = ledger.commit(batch);
+    if (commit_status && options.on_commit) {
+      options.on_commit(batch);
+    }
   }
   if (commit_status) {
     commit_status = ledger.end_bulk_load();

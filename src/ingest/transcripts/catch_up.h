@@ -28,7 +28,12 @@ struct CatchUpOptions {
   // When set, read only this session transcript and its subagent files, not the config dirs
   // (the status line's fast path).
   std::string only_session_file;
+  // When not empty, read only these transcript files (the daemon's changed files).
+  std::vector<std::string> only_files;
   int threads = 0;           // 0: one per core
+  // Called on the committing thread after each batch is committed, with what it wrote (its
+  // records collapsed by key: one per request). The daemon publishes these.
+  std::function<void(const ledger::IngestBatch&)> on_commit;
   // Called on the committing thread now and then while work remains.
   std::function<void(const CatchUpProgress&)> on_progress;
 };

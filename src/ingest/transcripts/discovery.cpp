@@ -260,4 +260,67 @@ std::vector<TranscriptFile> session_transcripts(const std::string& path,
   return files;
 }
 
+std::vector<TranscriptFile> describe_transcripts(const std::vector<std::string>& paths,
+                                                 std::vector<DiscoveryProblem>& problems) {
+  std::vector<TranscriptFile> files;
+  for (const std::string& path : paths) {
+    // The components below the last "projects" directory: project, [session, subagents...,]
+    // file.
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (start <= path.size()) {
+      std::size_t slash = path.find('/', start);
+      if (slash == std::string::npos) {
+        slash = path.size();
+      }
+      if (slash > start) {
+        parts.emplace_back(path, start, slash - start);
+      }
+      start = slash + 1;
+    }
+    auto projects = std::find(parts.rbegin(), parts.rend(), "projects");
+    if (projects == parts.rend() || projects == parts.rbegin() + 1 ||
+        projects == parts.rbegin()) {
+      problems.push_back({path, "not a transcript under a projects/ directory"});
+      continue;
+    }
+    std::vector<std::string> rel(projects.base(), parts.end());  // project ... file
+    const std::string& name = rel.back();
+    if (!name.ends_with(".jsonl")) {
+      continue;
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno != ENOENT) {
+        problems.push_back({path, std::strerror(errno)});
+      }
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      continue;
+    }
+    TranscriptFile file;
+    file.path = path;
+    file.project_dir = rel[0];
+    std::string stem = name.substr(0, name.size() - 6);
+    bool in_subagents = std::find(rel.begin(), rel.end() - 1, "subagents") != rel.end() - 1;
+    file.subagent = in_subagents || stem.rfind("agent-", 0) == 0;
+    file.path_session = (in_subagents && rel.size() >= 3) ? rel[1] : stem;
+    file.device = static_cast<std::uint64_t>(st.st_dev);
+    file.inode = static_cast<std::uint64_t>(st.st_ino);
+    file.size = static_cast<std::int64_t>(st.st_size);
+    file.mtime_ns =
+        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    files.push_back(std::move(file));
+  }
+  std::sort(files.begin(), files.end(),
+            [](const TranscriptFile& a, const TranscriptFile& b) { return a.path < b.path; });
+  files.erase(std::unique(files.begin(), files.end(),
+                          [](const TranscriptFile& a, const TranscriptFile& b) {
+                            return a.path == b.path;
+                          }),
+              files.end());
+  return files;
+}
+
 }  // namespace ccgauge::ingest

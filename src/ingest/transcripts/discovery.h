@@ -51,4 +51,11 @@ std::vector<TranscriptFile> list_transcripts(const std::vector<std::string>& con
 std::vector<TranscriptFile> session_transcripts(const std::string& path,
                                                 std::vector<DiscoveryProblem>& problems);
 
+// The given transcript files (paths under a config dir's projects/, as a watcher reports them),
+// described as list_transcripts() would. A path that is gone is skipped silently (a delete
+// raced the caller); another unreadable one is a problem; a path not under a `projects/`
+// directory is a problem.
+std::vector<TranscriptFile> describe_transcripts(const std::vector<std::string>& paths,
+                                                 std::vector<DiscoveryProblem>& problems);
+
 }  // namespace ccgauge::ingest
