@@ -8,6 +8,8 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/daemon.h"
+#include "cli/environment.h"
 
 namespace ccgauge::cli {
 namespace {
@@ -174,6 +176,18 @@ int run_parsed(int argc, char** argv) {
                     "Edit <DIR>/.claude/settings.json (this project only) instead");
   }
 
+  ServeOptions serve_opts;
+  CLI::App* serve = app.add_subcommand(
+      "serve", "The daemon: live ingestion, REST + WebSocket API, /metrics, /usage");
+  serve->add_option("--listen", serve_opts.listen,
+                    "ADDRESS:PORT to serve on (default 127.0.0.1:8321; off loopback needs --token)");
+  serve->add_option("--token", serve_opts.token,
+                    "Bearer token every route but /api/v1/health requires (default: "
+                    "$CCGAUGE_TOKEN)");
+  serve->add_option("--ledger", serve_opts.ledger_path, "Ledger file");
+  serve->add_option("-z,--timezone", serve_opts.timezone, "IANA time zone for \"today\"");
+  add_plan_options(*serve, serve_opts.plan);
+
   std::string demo_dir;
   std::string demo_size = "20MiB";
   std::uint64_t demo_seed = 42;
@@ -213,6 +227,12 @@ int run_parsed(int argc, char** argv) {
   }
   if (*statusline) {
     return run_statusline(status_opts);
+  }
+  if (*serve) {
+    if (serve_opts.token.empty()) {
+      serve_opts.token = env_or("CCGAUGE_TOKEN", "");
+    }
+    return run_serve(serve_opts);
   }
   if (*demo) {
     return run_demo(demo_dir, demo_size, demo_seed);

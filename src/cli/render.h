@@ -39,7 +39,7 @@ std::string render_blocks_csv(const analytics::BlocksReport& report, const Rende
 
 // `ccgauge limits`: the 5-hour and 7-day windows with provenance, burn rate and projection.
 // The JSON is the contract scripts and the daemon's /api/v1/limits share.
-std::string render_limits_json(const analytics::LimitsReport& report);
+std::string render_limits_json(const analytics::LimitsReport& report, bool pretty = true);
 std::string render_limits_text(const analytics::LimitsReport& report, const RenderOptions& opts);
 
 // "2h 13m", "3d 4h", "45m", "now": the time from `now` until `at`.

@@ -218,8 +218,8 @@ std::string format_duration_until(Instant at, Instant now) {
   return minutes > 0 ? fmt::format("{}m", minutes) : fmt::format("{}s", left);
 }
 
-std::string render_limits_json(const analytics::LimitsReport& report) {
-  JsonWriter w;
+std::string render_limits_json(const analytics::LimitsReport& report, bool pretty) {
+  JsonWriter w(pretty ? JsonWriter::Style::kPretty : JsonWriter::Style::kCompact);
   w.begin_object();
   w.key("now").value(format_iso_ms(report.now));
   w.key("plan");

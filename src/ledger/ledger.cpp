@@ -230,9 +230,18 @@ Result<Ledger> Ledger::open(const std::string& path, const pricing::PriceTable& 
   // Setting WAL mode on a new file, and creating the schema, can find another process doing the
   // same and get SQLITE_BUSY at once (SQLite does not wait there). Those steps are safe to run
   // again, so a busy open is retried for up to about two seconds.
+  return open_retrying(path, prices, false);
+}
+
+Result<Ledger> Ledger::open_reader(const std::string& path, const pricing::PriceTable& prices) {
+  return open_retrying(path, prices, true);
+}
+
+Result<Ledger> Ledger::open_retrying(const std::string& path, const pricing::PriceTable& prices,
+                                     bool reader) {
   constexpr int kAttempts = 40;
   for (int attempt = 1;; ++attempt) {
-    auto ledger = open_once(path, prices);
+    auto ledger = open_once(path, prices, reader);
     if (ledger || ledger.error().code != Errc::kUnavailable || attempt == kAttempts) {
       return ledger;
     }
@@ -240,7 +249,8 @@ Result<Ledger> Ledger::open(const std::string& path, const pricing::PriceTable& 
   }
 }
 
-Result<Ledger> Ledger::open_once(const std::string& path, const pricing::PriceTable& prices) {
+Result<Ledger> Ledger::open_once(const std::string& path, const pricing::PriceTable& prices,
+                                 bool reader) {
   std::error_code ec;
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) {
@@ -260,6 +270,9 @@ Result<Ledger> Ledger::open_once(const std::string& path, const pricing::PriceTa
   }
   if (auto s = ledger.reprice_if_needed(); !s) {
     return tl::unexpected(s.error());
+  }
+  if (reader) {
+    return ledger;
   }
   auto any = ledger.db_.prepare("SELECT EXISTS(SELECT 1 FROM requests)");
   if (!any) {
@@ -611,6 +624,27 @@ Status Ledger::for_each_rollup(const RequestQuery& query, analytics::CostMode mo
     row.reported_cost.reset();
     row.priced = stmt->column_int(13) == 0;
     row.last_instant = from_epoch_ms(std::max(stmt->column_int(14), stmt->column_int(0)));
+    fn(row);
+  });
+}
+
+Status Ledger::for_each_total(const std::function<void(const analytics::RequestRow&)>& fn) const {
+  auto stmt = db_.prepare(
+      "SELECT project, model, sum(requests), sum(input), sum(output), sum(cache_write_5m), "
+      "sum(cache_write_1h), sum(cache_read), sum(web_search), sum(web_fetch), sum(auto_cost), "
+      "sum(unpriced), max(last_ts) FROM usage_rollup GROUP BY project, model HAVING sum(requests) > 0");
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  analytics::RequestRow row;
+  return stmt->for_each_row([&] {
+    row.project.assign(stmt->column_text(0));
+    row.model.assign(stmt->column_text(1));
+    row.count = stmt->column_int(2);
+    row.tokens = read_tokens(*stmt, 3);
+    row.computed_cost = stmt->column_int(10);
+    row.priced = stmt->column_int(11) == 0;
+    row.instant = from_epoch_ms(stmt->column_int(12));
     fn(row);
   });
 }

@@ -119,6 +119,9 @@ class Ledger {
   // recomputes stored costs when the price table changed since they were computed.
   // `prices` must outlive the Ledger.
   static Result<Ledger> open(const std::string& path, const pricing::PriceTable& prices);
+  // The same for a connection that serves reads while another one writes (the daemon's HTTP
+  // thread): it never starts a bulk load or touches indexes, even on an empty ledger.
+  static Result<Ledger> open_reader(const std::string& path, const pricing::PriceTable& prices);
 
   // Every cursor, or only those of `only_paths` (the status line reads one session's files).
   Result<std::unordered_map<std::string, Cursor>> load_cursors(
@@ -145,6 +148,11 @@ class Ledger {
   Status for_each_rollup(const RequestQuery& query, analytics::CostMode mode,
                          const std::function<void(const analytics::RequestRow&)>& fn) const;
 
+  // All-time sums per project and model (speed folded in), for counters: one row each, with
+  // `count` requests and the cost in CostMode::kAuto (reported cost when present, else
+  // computed) as computed_cost.
+  Status for_each_total(const std::function<void(const analytics::RequestRow&)>& fn) const;
+
   Result<std::vector<MalformedLine>> malformed_lines(std::int64_t limit) const;
   Result<std::vector<LimitSample>> limit_samples(std::optional<Instant> since) const;
   Result<std::optional<SessionStatus>> session_status(std::string_view session_id) const;
@@ -164,7 +172,10 @@ class Ledger {
 
  private:
   Ledger(Database db, const pricing::PriceTable& prices);
-  static Result<Ledger> open_once(const std::string& path, const pricing::PriceTable& prices);
+  static Result<Ledger> open_retrying(const std::string& path, const pricing::PriceTable& prices,
+                                     bool reader);
+  static Result<Ledger> open_once(const std::string& path, const pricing::PriceTable& prices,
+                                  bool reader);
   Status migrate();
   Status reprice_if_needed();
   Status prepare_writes();

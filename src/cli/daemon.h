@@ -1,0 +1,118 @@
+#pragma once
+// `ccgauge serve`: the daemon. One ingest thread turns inotify events into ledger commits and
+// keeps the live state; one Asio thread serves HTTP and WebSocket (server/); after each commit
+// the ingest thread publishes what changed to the live hub. This header is the contract between
+// the daemon's core (serve.cpp) and its route sets (REST API, /metrics, /usage, ...): each set
+// registers its routes on the Router with the DaemonContext they read from.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analytics/limits.h"
+#include "cli/environment.h"
+#include "core/time.h"
+#include "core/types.h"
+#include "ledger/ledger.h"
+#include "pricing/price_table.h"
+#include "server/live_hub.h"
+#include "server/router.h"
+
+namespace ccgauge::cli {
+
+// A session with a request in the last kActiveSessionWindow.
+struct ActiveSession {
+  std::string session_id;
+  std::string project;
+  std::string model;  // of its newest request
+  Instant first{};
+  Instant last{};
+  std::int64_t requests = 0;
+  Nanodollars cost = 0;
+};
+
+// What the ingest thread computes after each commit (and on its timer). Immutable once
+// published; readers hold a shared_ptr to the version they read.
+struct LiveState {
+  std::uint64_t seq = 0;   // increments with every change of state
+  Instant computed_at{};   // when this state was computed
+  std::optional<Instant> last_request;  // the newest request's instant
+  std::string last_model;               // the newest request's model (as logged)
+  analytics::LimitsReport limits;
+  // Today, in the daemon's time zone.
+  TokenCounts today_tokens;
+  Nanodollars today_cost = 0;
+  std::int64_t today_requests = 0;
+  // Input + output tokens per minute over the last 60 seconds (the gauge's tachometer).
+  double tpm_io_1m = 0;
+  std::vector<ActiveSession> active_sessions;
+};
+
+struct IngestHealth {
+  std::string watcher;  // the watcher's status line
+  bool degraded = false;
+  std::int64_t catch_ups = 0;
+  std::int64_t requests_committed = 0;
+  std::int64_t malformed_lines = 0;
+  std::string last_error;
+};
+
+class DaemonContext {
+ public:
+  DaemonContext(pricing::PriceTable prices, TimeZone zone, analytics::PlanLimits plan,
+                std::string ledger_path, std::vector<std::string> config_dirs);
+
+  const pricing::PriceTable& prices() const { return prices_; }
+  const TimeZone& zone() const { return zone_; }
+  const analytics::PlanLimits& plan() const { return plan_; }
+  const std::string& ledger_path() const { return ledger_path_; }
+  const std::vector<std::string>& config_dirs() const { return config_dirs_; }
+  server::LiveHub& hub() { return hub_; }
+  Instant started_at() const { return started_at_; }
+
+  // The state as of the last commit; never blocks on the writer. Thread-safe.
+  std::shared_ptr<const LiveState> state() const;
+  void set_state(std::shared_ptr<const LiveState> state);
+
+  IngestHealth health() const;
+  void set_health(IngestHealth health);
+
+  // The read connection of the HTTP thread, opened on first use. Call it on the io thread only
+  // (every route handler runs there).
+  Result<ledger::Ledger*> reader();
+
+ private:
+  pricing::PriceTable prices_;
+  TimeZone zone_;
+  analytics::PlanLimits plan_;
+  std::string ledger_path_;
+  std::vector<std::string> config_dirs_;
+  server::LiveHub hub_;
+  Instant started_at_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const LiveState> state_;
+  IngestHealth health_;
+  std::optional<ledger::Ledger> reader_;
+};
+
+// Route sets, each in its own file.
+void add_api_routes(server::Router& router, DaemonContext& ctx);      // api_routes.cpp
+void add_gauge_routes(server::Router& router, DaemonContext& ctx);    // gauge_routes.cpp
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8321";  // address:port
+  std::string token;                      // bearer token; required off loopback
+  std::string ledger_path;                // empty: the default
+  std::string timezone;                   // empty: $TZ, then the system's
+  PlanFlags plan;
+  bool oauth_usage = false;
+};
+
+// Runs until SIGTERM or SIGINT; returns the exit code.
+int run_serve(const ServeOptions& options);
+
+}  // namespace ccgauge::cli

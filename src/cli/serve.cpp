@@ -1,0 +1,519 @@
+// `ccgauge serve`: the daemon's core. The ingest thread owns the writing ledger connection and
+// the inotify watcher: it catches up what changed, publishes each committed request on the live
+// hub, and recomputes the live state (limits, today, active sessions). The server (server/)
+// answers HTTP and WebSocket on its own thread from that state and a read connection.
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "cli/daemon.h"
+#include "cli/render.h"
+#include "core/json_writer.h"
+#include "ingest/transcripts/catch_up.h"
+#include "ingest/transcripts/discovery.h"
+#include "ingest/transcripts/watcher.h"
+#include "ledger/limits_reader.h"
+#include "pricing/price_table.h"
+#include "server/http_server.h"
+
+namespace ccgauge::cli {
+
+DaemonContext::DaemonContext(pricing::PriceTable prices, TimeZone zone, analytics::PlanLimits plan,
+                             std::string ledger_path, std::vector<std::string> config_dirs)
+    : prices_(std::move(prices)),
+      zone_(std::move(zone)),
+      plan_(std::move(plan)),
+      ledger_path_(std::move(ledger_path)),
+      config_dirs_(std::move(config_dirs)),
+      started_at_(now_instant()),
+      state_(std::make_shared<LiveState>()) {}
+
+std::shared_ptr<const LiveState> DaemonContext::state() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return state_;
+}
+
+void DaemonContext::set_state(std::shared_ptr<const LiveState> state) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  state_ = std::move(state);
+}
+
+IngestHealth DaemonContext::health() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return health_;
+}
+
+void DaemonContext::set_health(IngestHealth health) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  health_ = std::move(health);
+}
+
+Result<ledger::Ledger*> DaemonContext::reader() {
+  if (!reader_) {
+    auto opened = ledger::Ledger::open_reader(ledger_path_, prices_);
+    if (!opened) {
+      return tl::unexpected(opened.error());
+    }
+    reader_.emplace(std::move(*opened));
+  }
+  return &*reader_;
+}
+
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr auto kActiveSessionWindow = std::chrono::minutes(30);
+// Without file events the state is still recomputed this often (windows reset, sessions go
+// idle, rates decay).
+constexpr auto kStateTick = std::chrono::seconds(15);
+// Directories the watcher could not watch are rescanned this often.
+constexpr auto kDegradedRescan = std::chrono::seconds(30);
+
+// The JSON of a `request` event.
+std::string request_event_json(const UsageRecord& r, Nanodollars cost, const std::string& source) {
+  JsonWriter w(JsonWriter::Style::kCompact);
+  w.begin_object();
+  w.key("type").value("request");
+  w.key("timestamp").value(format_iso_ms(r.instant));
+  w.key("messageId").value(r.message_id);
+  w.key("requestId").value(r.request_id);
+  w.key("sessionId").value(r.session_id);
+  w.key("project").value(r.project);
+  w.key("model").value(r.model);
+  w.key("agent").value(r.agent == Agent::kSubagent ? "subagent" : "main");
+  w.key("speed").value(r.speed == Speed::kFast ? "fast" : "standard");
+  w.key("source").value(source);
+  w.key("inputTokens").value(r.tokens.input);
+  w.key("outputTokens").value(r.tokens.output);
+  w.key("cacheCreationTokens").value(r.tokens.cache_creation());
+  w.key("cacheReadTokens").value(r.tokens.cache_read);
+  w.key("totalTokens").value(r.tokens.total());
+  w.key("costUSD").value(static_cast<double>(cost) / 1e9);
+  w.end_object();
+  return w.take();
+}
+
+std::string session_event_json(const char* type, const ActiveSession& s) {
+  JsonWriter w(JsonWriter::Style::kCompact);
+  w.begin_object();
+  w.key("type").value(type);
+  w.key("sessionId").value(s.session_id);
+  w.key("project").value(s.project);
+  w.key("model").value(s.model);
+  w.key("firstActivity").value(format_iso_ms(s.first));
+  w.key("lastActivity").value(format_iso_ms(s.last));
+  w.key("requests").value(s.requests);
+  w.key("costUSD").value(static_cast<double>(s.cost) / 1e9);
+  w.end_object();
+  return w.take();
+}
+
+// Everything the ingest thread does; it runs on one thread.
+class Ingestor {
+ public:
+  Ingestor(DaemonContext& ctx, ledger::Ledger ledger, int wake_fd)
+      : ctx_(ctx), ledger_(std::move(ledger)), wake_fd_(wake_fd) {}
+
+  // The first catch-up, before the server starts: the state is complete when clients come.
+  Status start() {
+    auto watcher = ingest::TranscriptWatcher::open(
+        std::vector<std::filesystem::path>(ctx_.config_dirs().begin(), ctx_.config_dirs().end()));
+    if (watcher) {
+      watcher_ = std::move(*watcher);
+    } else {
+      health_.last_error = "inotify unavailable: " + watcher.error().message;
+      health_.degraded = true;
+    }
+    if (auto s = catch_up({}); !s) {
+      return s;
+    }
+    recompute(/*publish=*/false);
+    return {};
+  }
+
+  void run(const std::atomic<bool>& stopping) {
+    auto next_tick = std::chrono::steady_clock::now() + kStateTick;
+    auto next_rescan = std::chrono::steady_clock::now() + kDegradedRescan;
+    while (!stopping) {
+      pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {watcher_ ? watcher_->fd() : -1, POLLIN, 0}};
+      auto now = std::chrono::steady_clock::now();
+      auto wait = std::chrono::duration_cast<milliseconds>(next_tick - now).count();
+      ::poll(fds, 2, static_cast<int>(std::max<std::int64_t>(0, wait)));
+      if (stopping) {
+        break;
+      }
+      bool changed = false;
+      if (watcher_ && (fds[1].revents & POLLIN) != 0) {
+        ingest::WatchBatch batch = watcher_->drain();
+        if (batch.rescan_all) {
+          changed = catch_up({}).has_value();
+        } else if (!batch.changed.empty()) {
+          std::vector<std::string> files;
+          for (const auto& p : batch.changed) {
+            files.push_back(p.string());
+          }
+          changed = catch_up(std::move(files)).has_value();
+        }
+      }
+      now = std::chrono::steady_clock::now();
+      bool degraded = !watcher_ || watcher_->degraded();
+      if (degraded && now >= next_rescan) {
+        next_rescan = now + kDegradedRescan;
+        if (watcher_) {
+          ingest::WatchBatch batch = watcher_->refresh();
+          std::vector<std::string> files;
+          for (const auto& p : batch.changed) {
+            files.push_back(p.string());
+          }
+          if (!files.empty()) {
+            changed = catch_up(std::move(files)).has_value() || changed;
+          }
+        } else {
+          changed = catch_up({}).has_value() || changed;
+        }
+      }
+      if (changed || now >= next_tick) {
+        next_tick = now + kStateTick;
+        recompute(/*publish=*/true);
+      }
+    }
+  }
+
+ private:
+  // Catches up the given files (all when empty) and publishes each request it added or changed.
+  Status catch_up(std::vector<std::string> files) {
+    ingest::CatchUpOptions options;
+    options.config_dirs = ctx_.config_dirs();
+    options.only_files = std::move(files);
+    options.threads = options.only_files.empty() ? 0 : 1;
+    options.on_commit = [this](const ledger::IngestBatch& batch) { publish(batch); };
+    if (options.only_files.empty() && options.config_dirs.empty()) {
+      return {};
+    }
+    auto stats = ingest::catch_up(ledger_, options);
+    ++health_.catch_ups;
+    if (!stats) {
+      health_.last_error = stats.error().message;
+      fmt::print(stderr, "ccgauge serve: catch-up failed: {}\n", stats.error().message);
+      return tl::unexpected(stats.error());
+    }
+    health_.malformed_lines += stats->malformed_lines;
+    for (const auto& problem : stats->problems) {
+      fmt::print(stderr, "ccgauge serve: cannot read {}: {}\n", problem.path, problem.reason);
+    }
+    return {};
+  }
+
+  void publish(const ledger::IngestBatch& batch) {
+    for (const ledger::SourcedRecord& sr : batch.records) {
+      if (sr.outcome != ledger::WriteOutcome::kInserted &&
+          sr.outcome != ledger::WriteOutcome::kReplaced) {
+        continue;
+      }
+      ++health_.requests_committed;
+      const UsageRecord& r = sr.record;
+      Nanodollars cost = r.reported_cost.value_or(0);
+      if (!r.reported_cost) {
+        if (const pricing::ModelPrice* price = ctx_.prices().find(r.model)) {
+          cost = pricing::cost_of(*price, r.tokens, r.speed);
+        }
+      }
+      if (!known_sessions_.contains(r.session_id)) {
+        known_sessions_.insert(r.session_id);
+        ActiveSession s{r.session_id, r.project, r.model, r.instant, r.instant, 0, 0};
+        server::LiveEvent start{"session_start", session_event_json("session_start", s),
+                                r.project, r.session_id, r.model, 0};
+        ctx_.hub().publish(start);
+      }
+      ctx_.hub().publish(server::LiveEvent{"request", request_event_json(r, cost, sr.source),
+                                           r.project, r.session_id, r.model, r.tokens.total()});
+    }
+  }
+
+  // Recomputes the live state from the ledger; publishes limit changes and session ends.
+  void recompute(bool publish_changes) {
+    auto state = std::make_shared<LiveState>();
+    Instant now = now_instant();
+    state->computed_at = now;
+    ledger::LimitsQuery lq;
+    lq.now = now;
+    lq.plan = ctx_.plan();
+    if (auto limits = ledger::read_limits(ledger_, lq)) {
+      state->limits = std::move(*limits);
+    } else {
+      health_.last_error = limits.error().message;
+    }
+    // Today, the last minute, and the active sessions, from the requests themselves.
+    DateKey today = ctx_.zone().local_date(now);
+    Instant day_start = ctx_.zone().start_of_day(today);
+    ledger::RequestQuery q;
+    q.from = std::min(day_start, now - kActiveSessionWindow);
+    q.to = now + std::chrono::minutes(1);
+    std::map<std::string, ActiveSession> sessions;
+    std::int64_t io_last_minute = 0;
+    auto status = ledger_.for_each_request(q, [&](const analytics::RequestRow& row) {
+      Nanodollars cost = analytics::cost_under(row, analytics::CostMode::kAuto);
+      if (row.instant >= day_start) {
+        state->today_tokens += row.tokens;
+        state->today_cost += cost;
+        ++state->today_requests;
+      }
+      if (now - row.instant <= std::chrono::minutes(1) && row.instant <= now) {
+        io_last_minute += row.tokens.input + row.tokens.output;
+      }
+      if (!state->last_request || row.instant > *state->last_request) {
+        state->last_request = row.instant;
+        state->last_model = row.model;
+      }
+      if (now - row.instant <= kActiveSessionWindow) {
+        ActiveSession& s = sessions[row.session_id];
+        if (s.requests == 0) {
+          s = ActiveSession{row.session_id, row.project, row.model, row.instant, row.instant, 0, 0};
+        }
+        s.first = std::min(s.first, row.instant);
+        if (row.instant >= s.last) {
+          s.last = row.instant;
+          s.model = row.model;
+        }
+        ++s.requests;
+        s.cost += cost;
+      }
+    });
+    if (!status) {
+      health_.last_error = status.error().message;
+    }
+    state->tpm_io_1m = static_cast<double>(io_last_minute);
+    for (auto& [id, s] : sessions) {
+      state->active_sessions.push_back(std::move(s));
+    }
+    std::sort(state->active_sessions.begin(), state->active_sessions.end(),
+              [](const ActiveSession& a, const ActiveSession& b) { return a.last > b.last; });
+
+    auto previous = ctx_.state();
+    state->seq = previous->seq + 1;
+    if (publish_changes) {
+      publish_state_changes(*previous, *state);
+    }
+    if (watcher_) {
+      health_.watcher = watcher_->status();
+      health_.degraded = watcher_->degraded();
+    }
+    ctx_.set_health(health_);
+    ctx_.set_state(std::move(state));
+  }
+
+  void publish_state_changes(const LiveState& before, const LiveState& after) {
+    // Sessions that went idle.
+    std::set<std::string> still;
+    for (const ActiveSession& s : after.active_sessions) {
+      still.insert(s.session_id);
+    }
+    for (const ActiveSession& s : before.active_sessions) {
+      if (!still.contains(s.session_id)) {
+        known_sessions_.erase(s.session_id);
+        ctx_.hub().publish(server::LiveEvent{"session_end", session_event_json("session_end", s),
+                                             s.project, s.session_id, s.model, 0});
+      }
+    }
+    // Limits: when a window's percent (to 0.1), provenance or reset changed.
+    auto key = [](const analytics::WindowState& w) {
+      return fmt::format("{:.1f}|{}|{}", w.used_percent.value_or(-1),
+                         analytics::provenance_name(w.used_provenance),
+                         w.resets_at ? to_epoch_ms(*w.resets_at) : 0);
+    };
+    if (key(before.limits.five_hour) != key(after.limits.five_hour) ||
+        key(before.limits.seven_day) != key(after.limits.seven_day)) {
+      JsonWriter w(JsonWriter::Style::kCompact);
+      w.begin_object();
+      w.key("type").value("limit");
+      for (const analytics::WindowState* win : {&after.limits.five_hour, &after.limits.seven_day}) {
+        w.key(win->window).begin_object();
+        w.key("usedPercent");
+        win->used_percent ? w.value(*win->used_percent) : w.null();
+        w.key("provenance").value(analytics::provenance_name(win->used_provenance));
+        w.key("resetsAt");
+        win->resets_at ? w.value(format_iso_ms(*win->resets_at)) : w.null();
+        w.end_object();
+      }
+      w.end_object();
+      ctx_.hub().publish(server::LiveEvent{"limit", w.take(), "", "", "", 0});
+    }
+    // Alerts: crossing 80 % and 100 % of a window.
+    for (auto [b, a] : {std::pair{&before.limits.five_hour, &after.limits.five_hour},
+                        std::pair{&before.limits.seven_day, &after.limits.seven_day}}) {
+      for (double level : {80.0, 100.0}) {
+        if (a->used_percent && *a->used_percent >= level &&
+            (!b->used_percent || *b->used_percent < level)) {
+          JsonWriter w(JsonWriter::Style::kCompact);
+          w.begin_object();
+          w.key("type").value("alert");
+          w.key("window").value(a->window);
+          w.key("level").value(level);
+          w.key("usedPercent").value(*a->used_percent);
+          w.key("provenance").value(analytics::provenance_name(a->used_provenance));
+          w.key("message").value(fmt::format("{} window at {:.0f}%",
+                                             a->window == "five_hour" ? "5-hour" : "7-day",
+                                             *a->used_percent));
+          w.end_object();
+          ctx_.hub().publish(server::LiveEvent{"alert", w.take(), "", "", "", 0});
+        }
+      }
+    }
+  }
+
+  DaemonContext& ctx_;
+  ledger::Ledger ledger_;
+  int wake_fd_;
+  std::unique_ptr<ingest::TranscriptWatcher> watcher_;
+  std::set<std::string> known_sessions_;
+  IngestHealth health_;
+};
+
+// The snapshot a new WebSocket client receives first.
+std::string snapshot_json(const DaemonContext& ctx) {
+  auto state = ctx.state();
+  JsonWriter w(JsonWriter::Style::kCompact);
+  w.begin_object();
+  w.key("type").value("snapshot");
+  w.key("seq").value(static_cast<std::int64_t>(state->seq));
+  w.key("computedAt").value(format_iso_ms(state->computed_at));
+  w.key("today").begin_object();
+  w.key("totalTokens").value(state->today_tokens.total());
+  w.key("costUSD").value(static_cast<double>(state->today_cost) / 1e9);
+  w.key("requests").value(state->today_requests);
+  w.end_object();
+  w.key("limits").raw(render_limits_json(state->limits, false));
+  w.key("activeSessions").begin_array();
+  for (const ActiveSession& s : state->active_sessions) {
+    w.raw(session_event_json("session", s));
+  }
+  w.end_array();
+  w.end_object();
+  return w.take();
+}
+
+// "host:port", "[v6]:port", or ":port".
+Result<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return fail(Errc::kInvalidInput,
+                fmt::format("--listen '{}' must be ADDRESS:PORT (e.g. 127.0.0.1:8321)", listen));
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) {
+    host = "127.0.0.1";
+  }
+  char* end = nullptr;
+  long port = std::strtol(listen.c_str() + colon + 1, &end, 10);
+  if (end == listen.c_str() + colon + 1 || *end != '\0' || port < 0 || port > 65535) {
+    return fail(Errc::kInvalidInput, fmt::format("--listen '{}': bad port", listen));
+  }
+  return std::pair{host, static_cast<std::uint16_t>(port)};
+}
+
+}  // namespace
+
+int run_serve(const ServeOptions& o) {
+  auto fail_with = [](std::string_view message) {
+    fmt::print(stderr, "ccgauge serve: error: {}\n", message);
+    return 1;
+  };
+  auto listen = parse_listen(o.listen);
+  if (!listen) {
+    return fail_with(listen.error().message);
+  }
+  auto zone = TimeZone::locate(o.timezone);
+  if (!zone) {
+    return fail_with(zone.error().message);
+  }
+  auto prices = load_price_table();
+  if (!prices) {
+    return fail_with(prices.error().message);
+  }
+  auto plan = load_plan(o.plan);
+  if (!plan) {
+    return fail_with(plan.error().message);
+  }
+  auto dirs = ingest::find_config_dirs(ingest::Environment::from_process());
+  if (!dirs) {
+    return fail_with(dirs.error().message);
+  }
+  std::string ledger_path = o.ledger_path.empty() ? ledger::Ledger::default_path() : o.ledger_path;
+  DaemonContext ctx(std::move(*prices), std::move(*zone), std::move(*plan), ledger_path, *dirs);
+  if (dirs->empty()) {
+    fmt::print(stderr,
+               "ccgauge serve: no Claude Code data found yet (looked in $XDG_CONFIG_HOME/claude "
+               "and ~/.claude; set CLAUDE_CONFIG_DIR); serving the ledger as it is\n");
+  }
+
+  // SIGINT and SIGTERM are taken by sigwait() on this thread; every other thread blocks them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto writer = ledger::Ledger::open(ledger_path, ctx.prices());
+  if (!writer) {
+    return fail_with(writer.error().message);
+  }
+  int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  Ingestor ingestor(ctx, std::move(*writer), wake_fd);
+  fmt::print(stderr, "ccgauge serve: reading transcripts...\n");
+  if (auto s = ingestor.start(); !s) {
+    return fail_with(s.error().message);
+  }
+
+  ctx.hub().set_snapshot_provider([&ctx] { return snapshot_json(ctx); });
+  server::Router router;
+  add_api_routes(router, ctx);
+  add_gauge_routes(router, ctx);
+  server::ServerOptions so;
+  so.address = listen->first;
+  so.port = listen->second;
+  so.token = o.token;
+  so.log = [](std::string_view line) { fmt::print(stderr, "ccgauge serve: {}\n", line); };
+  auto server = server::Server::start(so, std::move(router), ctx.hub());
+  if (!server) {
+    return fail_with(server.error().message);
+  }
+  std::string host = listen->first.find(':') != std::string::npos
+                         ? "[" + listen->first + "]"
+                         : listen->first;
+  std::string base = fmt::format("http://{}:{}", host, (*server)->port());
+  fmt::print("ccgauge serve: listening on {}\n", base);
+  fmt::print("  API        {}/api/v1/summary  (OpenAPI: {}/api/v1/openapi.json)\n", base, base);
+  fmt::print("  live       ws://{}:{}/api/v1/live\n", host, (*server)->port());
+  fmt::print("  Prometheus {}/metrics\n", base);
+  fmt::print("  gauge      {}/usage\n", base);
+  std::fflush(stdout);
+
+  std::atomic<bool> stopping{false};
+  std::thread ingest_thread([&] { ingestor.run(stopping); });
+  int sig = 0;
+  sigwait(&signals, &sig);
+  fmt::print(stderr, "ccgauge serve: {} received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  stopping = true;
+  std::uint64_t one = 1;
+  (void)!::write(wake_fd, &one, sizeof(one));
+  ingest_thread.join();  // a catch-up in progress commits its batch first: nothing is lost
+  (*server)->stop();
+  ::close(wake_fd);
+  return 0;
+}
+
+}  // namespace ccgauge::cli
