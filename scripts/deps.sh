@@ -8,6 +8,7 @@ packages=(
   libsimdjson-dev libsqlite3-dev sqlite3 libcli11-dev libfmt-dev libspdlog-dev
   libexpected-dev libhowardhinnant-date-dev tzdata libncurses-dev zlib1g-dev
   libboost1.81-dev libssl-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs tmux procps time
 )
