@@ -188,6 +188,33 @@ int run_parsed(int argc, char** argv) {
   serve->add_option("-z,--timezone", serve_opts.timezone, "IANA time zone for \"today\"");
   add_plan_options(*serve, serve_opts.plan);
 
+  LiveOptions live_opts;
+  CLI::App* live = app.add_subcommand(
+      "live", "Full-screen live monitor: limits, burn rate, today, sessions, blocks, tools");
+  live->add_flag("--once", live_opts.once, "Print one frame as plain text and exit");
+  live->add_option("--view", live_opts.view,
+                   "View to show: current, daily, sessions, blocks, tools")
+      ->check(CLI::IsMember({"current", "daily", "sessions", "blocks", "tools"}));
+  live->add_option("--width", live_opts.width, "Columns of the --once frame (default: the "
+                   "terminal's, else 100)")
+      ->check(CLI::PositiveNumber);
+  live->add_option("--refresh", live_opts.refresh_seconds,
+                   "Seconds between redraws of clocks and rates (default 2; new data redraws "
+                   "at once)");
+  live->add_option("--url", live_opts.daemon_url,
+                   "The daemon to follow (default: $CCGAUGE_URL, else 127.0.0.1:8321)");
+  live->add_flag("--no-daemon", live_opts.no_daemon,
+                 "Watch the transcripts even when a daemon runs");
+  live->add_flag("--ascii", live_opts.ascii, "ASCII drawing only");
+  add_plan_options(*live, live_opts.plan);
+  live->add_option("-z,--timezone", live_opts.timezone, "IANA time zone for dates and clocks");
+  live->add_option("--ledger", live_opts.ledger_path, "Ledger file");
+  live->add_flag_callback("--color", [&live_opts] { live_opts.color = true; }, "Colour");
+  live->add_flag_callback("--no-color", [&live_opts] { live_opts.color = false; }, "No colour");
+  live->add_flag(
+      "--single-thread", [&live_opts](std::int64_t) { live_opts.threads = 1; },
+      "Read transcripts on one thread");
+
   std::string demo_dir;
   std::string demo_size = "20MiB";
   std::uint64_t demo_seed = 42;
@@ -233,6 +260,9 @@ int run_parsed(int argc, char** argv) {
       serve_opts.token = env_or("CCGAUGE_TOKEN", "");
     }
     return run_serve(serve_opts);
+  }
+  if (*live) {
+    return run_live(live_opts);
   }
   if (*demo) {
     return run_demo(demo_dir, demo_size, demo_seed);

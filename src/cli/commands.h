@@ -70,4 +70,22 @@ int run_statusline_settings(bool install, const std::string& settings_path,
 
 int run_demo(const std::string& dir, const std::string& size, std::uint64_t seed);
 
+struct LiveOptions {
+  std::string ledger_path;    // empty: the default
+  std::string timezone;       // empty: $TZ, then the system's
+  PlanFlags plan;             // --plan and budgets; else config.json
+  std::optional<bool> color;  // unset: on unless NO_COLOR (full screen), off (--once)
+  bool once = false;          // print one frame as text and exit
+  std::string view = "current";  // current, daily, sessions, blocks, tools
+  int width = 0;                 // --once: columns; 0: the terminal's, else 100
+  double refresh_seconds = 2.0;  // redraw timer (clocks); data changes redraw at once
+  std::string daemon_url;        // empty: $CCGAUGE_URL, else 127.0.0.1:8321
+  bool no_daemon = false;        // watch the transcripts even when a daemon runs
+  bool ascii = false;            // ASCII drawing even in a UTF-8 locale
+  int threads = 0;
+};
+
+// `ccgauge live`: the full-screen monitor (cli/live/), or one frame with --once.
+int run_live(const LiveOptions& options);
+
 }  // namespace ccgauge::cli
