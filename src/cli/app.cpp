@@ -188,6 +188,17 @@ int run_parsed(int argc, char** argv) {
   serve->add_option("-z,--timezone", serve_opts.timezone, "IANA time zone for \"today\"");
   add_plan_options(*serve, serve_opts.plan);
 
+  std::string service_action;
+  std::string service_listen = "127.0.0.1:8321";
+  bool service_no_start = false;
+  CLI::App* service =
+      app.add_subcommand("service", "Run the daemon as a systemd user service (deploy/)");
+  service->add_option("action", service_action, "install, uninstall or status")
+      ->required()
+      ->check(CLI::IsMember({"install", "uninstall", "status"}));
+  service->add_option("--listen", service_listen, "ADDRESS:PORT for the daemon");
+  service->add_flag("--no-start", service_no_start, "Write the unit but do not enable it");
+
   std::string demo_dir;
   std::string demo_size = "20MiB";
   std::uint64_t demo_seed = 42;
@@ -233,6 +244,9 @@ int run_parsed(int argc, char** argv) {
       serve_opts.token = env_or("CCGAUGE_TOKEN", "");
     }
     return run_serve(serve_opts);
+  }
+  if (*service) {
+    return run_service(service_action, service_listen, !service_no_start);
   }
   if (*demo) {
     return run_demo(demo_dir, demo_size, demo_seed);

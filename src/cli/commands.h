@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "analytics/reports.h"
 #include "cli/environment.h"
@@ -67,6 +69,12 @@ int run_statusline(const StatusLineOptions& options);
 // `ccgauge statusline install|uninstall`: edits the user's (or a project's) settings.json.
 int run_statusline_settings(bool install, const std::string& settings_path,
                             const std::string& project_dir);
+
+// `ccgauge service install|uninstall|status`: the daemon as a systemd user service.
+int run_service(const std::string& action, const std::string& listen, bool start);
+// The unit file ccgauge writes (deploy/ccgauge.service filled in).
+std::string render_systemd_unit(const std::string& executable, const std::string& listen,
+                                const std::vector<std::pair<std::string, std::string>>& env);
 
 int run_demo(const std::string& dir, const std::string& size, std::uint64_t seed);
 
