@@ -10,7 +10,7 @@ packages=(
   libboost1.81-dev libssl-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs tmux procps time
+  nodejs tmux procps time prometheus
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make run`: today's report and the recent 5-hour blocks for this machine's Claude Code data.
-# Without Claude Code data, it says so and shows how to try a generated sample.
+# `make run`: today's report, then the daemon (`ccgauge serve`) on this machine's Claude Code
+# data and the default ledger, until Ctrl-C. Without Claude Code data, it says so, shows how to
+# try a generated sample, and still starts the daemon (it picks up data that appears later).
 set -uo pipefail
 bin=${1:-build/ccgauge}
 
@@ -21,14 +22,10 @@ Point ccgauge at data with CLAUDE_CONFIG_DIR=/path/to/claude-config, or try a ge
   $bin demo
 
 MSG
-  exit 0
+else
+  "$bin" daily --since "$(date +%Y%m%d)" || exit $?
+  echo
 fi
 
-today=$(date +%Y%m%d)
-"$bin" daily --since "$today" || exit $?
-echo
-"$bin" blocks --recent || exit $?
-if "$bin" daily --json 2>/dev/null | grep -q '"totalTokens": 0,\?$'; then
-  echo
-  echo "The Claude Code data here holds no usage yet. To see ccgauge at work, try: $bin demo"
-fi
+echo "Starting the daemon (Ctrl-C stops it; CCGAUGE_LISTEN=ADDR:PORT to move it)."
+exec "$bin" serve --listen "${CCGAUGE_LISTEN:-127.0.0.1:8321}"

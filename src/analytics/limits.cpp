@@ -122,6 +122,7 @@ struct LimitsBuilder::Impl {
   LimitsReport finish();
 
   std::optional<Official> current_official(const std::string& window) const;
+  void apply_official(WindowState& w, std::chrono::milliseconds length) const;
   void fill_usage(WindowState& w, Instant from) const;
   void fill_rates(WindowState& w) const;
   void apply_budget(WindowState& w, std::optional<std::int64_t> tokens,
@@ -172,6 +173,25 @@ std::optional<Official> LimitsBuilder::Impl::current_official(const std::string&
     o.sample.used_percent = 100.0;
   }
   return o;
+}
+
+// The window's current official reading, if any: its percent, and its bounds when it gives a
+// reset.
+void LimitsBuilder::Impl::apply_official(WindowState& w, std::chrono::milliseconds length) const {
+  auto o = current_official(w.window);
+  if (!o) {
+    return;
+  }
+  w.used_percent = o->sample.used_percent;
+  w.used_provenance = Provenance::kOfficial;
+  w.source = o->sample.source;
+  w.sampled_at = o->sample.instant;
+  w.limit_hit = o->hit;
+  if (o->sample.resets_at_epoch_s) {
+    w.resets_at = Instant(std::chrono::seconds(*o->sample.resets_at_epoch_s));
+    w.start = *w.resets_at - length;
+    w.reset_provenance = Provenance::kOfficial;
+  }
 }
 
 void LimitsBuilder::Impl::fill_usage(WindowState& w, Instant from) const {
@@ -336,18 +356,7 @@ LimitsReport LimitsBuilder::Impl::finish() {
   // 5 hours.
   WindowState& five = report.five_hour;
   five.window = "five_hour";
-  if (auto o = current_official("five_hour")) {
-    five.used_percent = o->sample.used_percent;
-    five.used_provenance = Provenance::kOfficial;
-    five.source = o->sample.source;
-    five.sampled_at = o->sample.instant;
-    five.limit_hit = o->hit;
-    if (o->sample.resets_at_epoch_s) {
-      five.resets_at = Instant(std::chrono::seconds(*o->sample.resets_at_epoch_s));
-      five.start = *five.resets_at - kFiveHours;
-      five.reset_provenance = Provenance::kOfficial;
-    }
-  }
+  apply_official(five, kFiveHours);
   if (!five.start && active != nullptr) {
     five.start = active->start;
     five.resets_at = active->end;
@@ -377,18 +386,7 @@ LimitsReport LimitsBuilder::Impl::finish() {
   // 7 days.
   WindowState& seven = report.seven_day;
   seven.window = "seven_day";
-  if (auto o = current_official("seven_day")) {
-    seven.used_percent = o->sample.used_percent;
-    seven.used_provenance = Provenance::kOfficial;
-    seven.source = o->sample.source;
-    seven.sampled_at = o->sample.instant;
-    seven.limit_hit = o->hit;
-    if (o->sample.resets_at_epoch_s) {
-      seven.resets_at = Instant(std::chrono::seconds(*o->sample.resets_at_epoch_s));
-      seven.start = *seven.resets_at - kSevenDays;
-      seven.reset_provenance = Provenance::kOfficial;
-    }
-  }
+  apply_official(seven, kSevenDays);
   if (!seven.start) {
     // The weekly window resets on a fixed schedule: an old official reset, moved forward by
     // whole weeks, still tells when. Without one, the window is the trailing seven days.

@@ -3,12 +3,18 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <vector>
 #include <exception>
 #include <string>
 
+#include "cli/cli_options.h"
 #include "cli/commands.h"
-#include "cli/daemon.h"
 #include "cli/environment.h"
 
 namespace ccgauge::cli {
@@ -50,16 +56,6 @@ void add_common(CLI::App& cmd, CommonOptions& o, bool& json, bool& csv) {
   cmd.add_option("--ledger", o.ledger_path,
                  "Ledger file (default: $XDG_DATA_HOME/ccgauge/ledger.db)");
   cmd.add_flag("-v,--verbose", o.verbose, "Name every malformed line found");
-}
-
-// The plan and budget flags of every command that shows limits.
-void add_plan_options(CLI::App& cmd, PlanFlags& p) {
-  cmd.add_option("--plan", p.plan, "Your plan: pro, max5, max20 or custom (else config.json)")
-      ->check(CLI::IsMember({"pro", "max5", "max20", "custom"}));
-  cmd.add_option("--tokens-5h", p.tokens_5h, "Budget: input+output tokens per 5 hours");
-  cmd.add_option("--cost-5h", p.cost_5h, "Budget: dollars (API prices) per 5 hours");
-  cmd.add_option("--tokens-7d", p.tokens_7d, "Budget: input+output tokens per 7 days");
-  cmd.add_option("--cost-7d", p.cost_7d, "Budget: dollars (API prices) per 7 days");
 }
 
 void finish_common(CommonOptions& o, bool json, bool csv) {
@@ -176,17 +172,23 @@ int run_parsed(int argc, char** argv) {
                     "Edit <DIR>/.claude/settings.json (this project only) instead");
   }
 
-  ServeOptions serve_opts;
-  CLI::App* serve = app.add_subcommand(
-      "serve", "The daemon: live ingestion, REST + WebSocket API, /metrics, /usage");
-  serve->add_option("--listen", serve_opts.listen,
-                    "ADDRESS:PORT to serve on (default 127.0.0.1:8321; off loopback needs --token)");
-  serve->add_option("--token", serve_opts.token,
-                    "Bearer token every route but /api/v1/health requires (default: "
-                    "$CCGAUGE_TOKEN)");
-  serve->add_option("--ledger", serve_opts.ledger_path, "Ledger file");
-  serve->add_option("-z,--timezone", serve_opts.timezone, "IANA time zone for \"today\"");
-  add_plan_options(*serve, serve_opts.plan);
+  // `serve` is the ccgauge-daemon binary (run() execs it before CLI11 sees the arguments); it is
+  // listed here for --help.
+  app.add_subcommand("serve",
+                     "The daemon: live ingestion, REST + WebSocket API, /metrics, /usage, OTLP "
+                     "(see ccgauge serve --help)")
+      ->allow_extras();
+
+  std::string service_action;
+  std::string service_listen = "127.0.0.1:8321";
+  bool service_no_start = false;
+  CLI::App* service =
+      app.add_subcommand("service", "Run the daemon as a systemd user service (deploy/)");
+  service->add_option("action", service_action, "install, uninstall or status")
+      ->required()
+      ->check(CLI::IsMember({"install", "uninstall", "status"}));
+  service->add_option("--listen", service_listen, "ADDRESS:PORT for the daemon");
+  service->add_flag("--no-start", service_no_start, "Write the unit but do not enable it");
 
   LiveOptions live_opts;
   CLI::App* live = app.add_subcommand(
@@ -255,11 +257,8 @@ int run_parsed(int argc, char** argv) {
   if (*statusline) {
     return run_statusline(status_opts);
   }
-  if (*serve) {
-    if (serve_opts.token.empty()) {
-      serve_opts.token = env_or("CCGAUGE_TOKEN", "");
-    }
-    return run_serve(serve_opts);
+  if (*service) {
+    return run_service(service_action, service_listen, !service_no_start);
   }
   if (*live) {
     return run_live(live_opts);
@@ -318,9 +317,29 @@ std::optional<int> run_statusline_fast(int argc, char** argv) {
   return run_statusline(options);
 }
 
+// `ccgauge serve ...` runs ccgauge-daemon (installed next to ccgauge) with the same arguments.
+int exec_daemon(int argc, char** argv) {
+  std::filesystem::path daemon = std::filesystem::path(self_executable()).parent_path() /
+                                 "ccgauge-daemon";
+  std::vector<char*> args;
+  std::string name = "ccgauge-daemon";
+  args.push_back(name.data());
+  for (int i = 2; i < argc; ++i) {
+    args.push_back(argv[i]);
+  }
+  args.push_back(nullptr);
+  ::execv(daemon.c_str(), args.data());
+  std::fprintf(stderr, "ccgauge: error: cannot run %s: %s (it is built and installed next to "
+               "ccgauge)\n", daemon.c_str(), std::strerror(errno));
+  return 1;
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == "serve") {
+    return exec_daemon(argc, argv);
+  }
   try {
     if (auto rc = run_statusline_fast(argc, argv)) {
       return *rc;

@@ -166,10 +166,11 @@ RenderOptions render_options(const CommonOptions& o, const Context& ctx, int com
 }
 
 analytics::CostMode cost_mode(const std::string& mode) {
-  if (mode == "calculate") {
-    return analytics::CostMode::kCalculate;
-  }
-  return mode == "display" ? analytics::CostMode::kDisplay : analytics::CostMode::kAuto;
+  return parse_cost_mode(mode).value_or(analytics::CostMode::kAuto);
+}
+
+analytics::Order order_of(const std::string& order) {
+  return parse_order(order).value_or(analytics::Order::kAsc);
 }
 
 // `--project P` matches the project's path, its last component, or Claude's encoded directory
@@ -220,17 +221,6 @@ Result<std::optional<DateKey>> date_option(const std::optional<std::string>& tex
   return std::optional<DateKey>(*key);
 }
 
-std::chrono::weekday weekday_named(const std::string& name) {
-  static const char* const kNames[] = {"sunday",   "monday", "tuesday", "wednesday",
-                                       "thursday", "friday", "saturday"};
-  for (unsigned i = 0; i < 7; ++i) {
-    if (name == kNames[i]) {
-      return std::chrono::weekday(i);
-    }
-  }
-  return std::chrono::Sunday;
-}
-
 // The instants that bound the local dates [since, until], widened by a day on each side so a
 // zone change never cuts a day short; the report filters exact local dates itself.
 ledger::RequestQuery query_for(const TimeZone& zone, std::optional<DateKey> since,
@@ -260,36 +250,23 @@ void warn_missing_pricing(const std::vector<std::string>& models) {
 }
 
 int run_session_detail(Context& ctx, const CommonOptions& o, const std::string& id) {
-  analytics::SessionDetail detail;
-  detail.session_id = id;
-  analytics::CostMode mode = cost_mode(o.mode);
-  std::vector<std::string> unpriced;
-  ledger::RequestQuery q;
-  q.session_id = id;
-  auto status = ctx.ledger->for_each_request(
-      q, [&](const analytics::RequestRow& row) { detail.entries.push_back(row); });
-  if (!status) {
-    print_error(status.error().message);
+  auto detail = build_session_detail(*ctx.ledger, id, cost_mode(o.mode));
+  if (!detail) {
+    print_error(detail.error().message);
     return 1;
   }
-  std::sort(detail.entries.begin(), detail.entries.end(),
-            [](const auto& a, const auto& b) { return a.instant < b.instant; });
-  for (const auto& row : detail.entries) {
-    Nanodollars cost = analytics::cost_under(row, mode);
-    detail.entry_costs.push_back(cost);
-    detail.totals.tokens += row.tokens;
-    detail.totals.cost += cost;
-    ++detail.totals.requests;
-    if (detail.project.empty()) {
-      detail.project = row.project;
-    }
-    if (!row.priced && std::find(unpriced.begin(), unpriced.end(), row.model) == unpriced.end()) {
-      unpriced.push_back(row.model);
+  std::vector<std::string> unpriced;
+  if (*detail) {
+    for (const auto& row : (*detail)->entries) {
+      if (!row.priced &&
+          std::find(unpriced.begin(), unpriced.end(), row.model) == unpriced.end()) {
+        unpriced.push_back(row.model);
+      }
     }
   }
   warn_missing_pricing(unpriced);
   RenderOptions r = render_options(o, ctx, 100);
-  const analytics::SessionDetail* found = detail.entries.empty() ? nullptr : &detail;
+  const analytics::SessionDetail* found = *detail ? &**detail : nullptr;
   switch (o.format) {
     case OutputFormat::kJson:
       write_stdout(render_session_detail_json(found, r));
@@ -300,7 +277,7 @@ int run_session_detail(Context& ctx, const CommonOptions& o, const std::string& 
         fmt::print(stderr, "ccgauge: no session with id {}\n", id);
         return 0;
       }
-      write_stdout(render_session_detail_table(detail, r));
+      write_stdout(render_session_detail_table(*found, r));
       break;
   }
   return 0;
@@ -327,36 +304,22 @@ int run_period_report(analytics::PeriodKind kind, const CommonOptions& o,
   if (session_id) {
     return run_session_detail(c, o, *session_id);
   }
-  analytics::ReportOptions ro;
-  ro.kind = kind;
-  ro.mode = cost_mode(o.mode);
-  ro.order = o.order == "desc" ? analytics::Order::kDesc : analytics::Order::kAsc;
-  ro.zone = c.zone;
-  ro.since = *since;
-  ro.until = *until;
-  ro.by_project = o.instances && kind != analytics::PeriodKind::kSession;
-  ro.start_of_week = weekday_named(start_of_week);
-  // Sessions need every request; the other periods read the ledger's quarter-hour sums, which
-  // carry the cost under the chosen mode already.
-  bool per_request = kind == analytics::PeriodKind::kSession;
-  if (!per_request) {
-    ro.mode = analytics::CostMode::kCalculate;
-  }
-  analytics::ReportBuilder builder(ro);
-  ProjectFilter filter(o.project);
-  auto add = [&](const analytics::RequestRow& row) {
-    if (filter.keeps(row.project)) {
-      builder.add(row);
-    }
-  };
-  ledger::RequestQuery query = query_for(c.zone, *since, *until);
-  auto status = per_request ? c.ledger->for_each_request(query, add)
-                            : c.ledger->for_each_rollup(query, cost_mode(o.mode), add);
-  if (!status) {
-    print_error(status.error().message);
+  PeriodQuery query;
+  query.kind = kind;
+  query.since = *since;
+  query.until = *until;
+  query.mode = cost_mode(o.mode);
+  query.order = order_of(o.order);
+  query.zone = c.zone;
+  query.instances = o.instances;
+  query.project = o.project;
+  query.start_of_week = parse_weekday(start_of_week).value_or(std::chrono::Sunday);
+  auto built = build_period_report(*c.ledger, query);
+  if (!built) {
+    print_error(built.error().message);
     return 1;
   }
-  analytics::PeriodReport report = builder.finish();
+  analytics::PeriodReport report = std::move(*built);
   warn_missing_pricing(report.missing_pricing);
   RenderOptions r = render_options(o, c, 100);
   switch (o.format) {
@@ -387,18 +350,13 @@ int run_blocks_report(const CommonOptions& o, const BlocksCommandOptions& b) {
   }
   analytics::BlocksOptions bo;
   if (b.token_limit) {
-    if (*b.token_limit == "max") {
-      bo.token_limit_max = true;
-    } else {
-      char* end = nullptr;
-      long long n = std::strtoll(b.token_limit->c_str(), &end, 10);
-      if (end == b.token_limit->c_str() || *end != '\0' || n <= 0) {
-        print_error(
-            fmt::format("--token-limit '{}' must be a positive number or max", *b.token_limit));
-        return 1;
-      }
-      bo.token_limit = n;
+    auto limit = parse_token_limit(*b.token_limit);
+    if (!limit) {
+      print_error("--token-limit " + limit.error().message);
+      return 1;
     }
+    bo.token_limit = limit->tokens;
+    bo.token_limit_max = limit->max;
   }
   if (b.session_length_hours <= 0) {
     print_error("--session-length must be positive");
@@ -412,7 +370,7 @@ int run_blocks_report(const CommonOptions& o, const BlocksCommandOptions& b) {
   report_catch_up(**ctx, o.verbose);
   Context& c = **ctx;
   bo.mode = cost_mode(o.mode);
-  bo.order = o.order == "desc" ? analytics::Order::kDesc : analytics::Order::kAsc;
+  bo.order = order_of(o.order);
   bo.zone = c.zone;
   bo.since = *since;
   bo.until = *until;
@@ -420,18 +378,12 @@ int run_blocks_report(const CommonOptions& o, const BlocksCommandOptions& b) {
   bo.recent_only = b.recent;
   bo.session_length_hours = b.session_length_hours;
   bo.now = now_instant();
-  analytics::BlocksBuilder builder(bo);
-  ProjectFilter filter(o.project);
-  auto status = c.ledger->for_each_request({}, [&](const analytics::RequestRow& row) {
-    if (filter.keeps(row.project)) {
-      builder.add(row);
-    }
-  });
-  if (!status) {
-    print_error(status.error().message);
+  auto built = build_blocks_report(*c.ledger, bo, o.project);
+  if (!built) {
+    print_error(built.error().message);
     return 1;
   }
-  analytics::BlocksReport report = builder.finish();
+  analytics::BlocksReport report = std::move(*built);
   warn_missing_pricing(report.missing_pricing);
   RenderOptions r = render_options(o, c, 120);
   switch (o.format) {
@@ -627,6 +579,139 @@ int run_limits(const CommonOptions& o, const LimitsCommandOptions& l) {
     }
   }
   return 0;
+}
+
+// ---- Reports as values (commands.h) ----
+
+Result<analytics::CostMode> parse_cost_mode(std::string_view text) {
+  if (text == "auto") {
+    return analytics::CostMode::kAuto;
+  }
+  if (text == "calculate") {
+    return analytics::CostMode::kCalculate;
+  }
+  if (text == "display") {
+    return analytics::CostMode::kDisplay;
+  }
+  return fail(Errc::kInvalidInput,
+              fmt::format("'{}' is not a cost mode (auto, calculate or display)", text));
+}
+
+Result<analytics::Order> parse_order(std::string_view text) {
+  if (text == "asc") {
+    return analytics::Order::kAsc;
+  }
+  if (text == "desc") {
+    return analytics::Order::kDesc;
+  }
+  return fail(Errc::kInvalidInput, fmt::format("'{}' is not an order (asc or desc)", text));
+}
+
+Result<std::chrono::weekday> parse_weekday(std::string_view text) {
+  static const char* const kNames[] = {"sunday",   "monday", "tuesday", "wednesday",
+                                       "thursday", "friday", "saturday"};
+  for (unsigned day_idx = 0; day_idx < 7; ++day_idx) {
+    if (text == kNames[day_idx]) {
+      return std::chrono::weekday(day_idx);
+    }
+  }
+  return fail(Errc::kInvalidInput,
+              fmt::format("'{}' is not a day of the week (sunday, monday, ... saturday)", text));
+}
+
+Result<TokenLimit> parse_token_limit(std::string_view text) {
+  TokenLimit limit;
+  if (text == "max") {
+    limit.max = true;
+    return limit;
+  }
+  std::string copy(text);
+  char* end = nullptr;
+  long long n = std::strtoll(copy.c_str(), &end, 10);
+  if (end == copy.c_str() || *end != '\0' || n <= 0) {
+    return fail(Errc::kInvalidInput, fmt::format("'{}' must be a positive number or max", text));
+  }
+  limit.tokens = n;
+  return limit;
+}
+
+Result<analytics::PeriodReport> build_period_report(const ledger::Ledger& ledger,
+                                                    const PeriodQuery& query) {
+  analytics::ReportOptions ro;
+  ro.kind = query.kind;
+  ro.mode = query.mode;
+  ro.order = query.order;
+  ro.zone = query.zone;
+  ro.since = query.since;
+  ro.until = query.until;
+  ro.by_project = query.instances && query.kind != analytics::PeriodKind::kSession;
+  ro.start_of_week = query.start_of_week;
+  // Sessions need every request; the other periods read the ledger's quarter-hour sums, which
+  // carry the cost under the chosen mode already.
+  bool per_request = query.kind == analytics::PeriodKind::kSession;
+  if (!per_request) {
+    ro.mode = analytics::CostMode::kCalculate;
+  }
+  analytics::ReportBuilder builder(ro);
+  ProjectFilter filter(query.project);
+  auto add = [&](const analytics::RequestRow& row) {
+    if (filter.keeps(row.project)) {
+      builder.add(row);
+    }
+  };
+  ledger::RequestQuery range = query_for(query.zone, query.since, query.until);
+  auto status = per_request ? ledger.for_each_request(range, add)
+                            : ledger.for_each_rollup(range, query.mode, add);
+  if (!status) {
+    return tl::unexpected(status.error());
+  }
+  return builder.finish();
+}
+
+Result<analytics::BlocksReport> build_blocks_report(const ledger::Ledger& ledger,
+                                                    const analytics::BlocksOptions& options,
+                                                    const std::optional<std::string>& project) {
+  analytics::BlocksBuilder builder(options);
+  ProjectFilter filter(project);
+  auto status = ledger.for_each_request({}, [&](const analytics::RequestRow& row) {
+    if (filter.keeps(row.project)) {
+      builder.add(row);
+    }
+  });
+  if (!status) {
+    return tl::unexpected(status.error());
+  }
+  return builder.finish();
+}
+
+Result<std::optional<analytics::SessionDetail>> build_session_detail(const ledger::Ledger& ledger,
+                                                                     const std::string& session_id,
+                                                                     analytics::CostMode mode) {
+  analytics::SessionDetail detail;
+  detail.session_id = session_id;
+  ledger::RequestQuery q;
+  q.session_id = session_id;
+  auto status = ledger.for_each_request(
+      q, [&](const analytics::RequestRow& row) { detail.entries.push_back(row); });
+  if (!status) {
+    return tl::unexpected(status.error());
+  }
+  if (detail.entries.empty()) {
+    return std::optional<analytics::SessionDetail>();
+  }
+  std::sort(detail.entries.begin(), detail.entries.end(),
+            [](const auto& a, const auto& b) { return a.instant < b.instant; });
+  for (const auto& row : detail.entries) {
+    Nanodollars cost = analytics::cost_under(row, mode);
+    detail.entry_costs.push_back(cost);
+    detail.totals.tokens += row.tokens;
+    detail.totals.cost += cost;
+    ++detail.totals.requests;
+    if (detail.project.empty()) {
+      detail.project = row.project;
+    }
+  }
+  return std::optional<analytics::SessionDetail>(std::move(detail));
 }
 
 }  // namespace ccgauge::cli

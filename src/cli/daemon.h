@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -61,6 +62,16 @@ struct IngestHealth {
   std::string last_error;
 };
 
+// One event the daemon published, as GET /api/v1/events lists it.
+struct RecordedEvent {
+  std::uint64_t seq = 0;  // 1, 2, ... in publish order, over the daemon's life
+  Instant recorded_at{};
+  server::LiveEvent event;
+};
+
+// How many published events the daemon remembers for /api/v1/events.
+inline constexpr std::size_t kRecentEventCapacity = 1000;
+
 class DaemonContext {
  public:
   DaemonContext(pricing::PriceTable prices, TimeZone zone, analytics::PlanLimits plan,
@@ -81,6 +92,13 @@ class DaemonContext {
   IngestHealth health() const;
   void set_health(IngestHealth health);
 
+  // Remembers an event published on the hub (call it next to every hub().publish() of the
+  // daemon; heartbeats are not recorded). The newest kRecentEventCapacity stay. Thread-safe; it
+  // never waits for a reader longer than a vector copy of pointers.
+  void record_event(const server::LiveEvent& event);
+  // The remembered events, oldest first. Thread-safe.
+  std::vector<std::shared_ptr<const RecordedEvent>> recent_events() const;
+
   // The read connection of the HTTP thread, opened on first use. Call it on the io thread only
   // (every route handler runs there).
   Result<ledger::Ledger*> reader();
@@ -97,6 +115,10 @@ class DaemonContext {
   std::shared_ptr<const LiveState> state_;
   IngestHealth health_;
   std::optional<ledger::Ledger> reader_;
+  mutable std::mutex events_mutex_;
+  // Guarded by events_mutex_.
+  std::deque<std::shared_ptr<const RecordedEvent>> events_;
+  std::uint64_t event_seq_ = 0;
 };
 
 // Route sets, each in its own file.

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -55,6 +56,23 @@ IngestHealth DaemonContext::health() const {
 void DaemonContext::set_health(IngestHealth health) {
   std::lock_guard<std::mutex> lock(mutex_);
   health_ = std::move(health);
+}
+
+void DaemonContext::record_event(const server::LiveEvent& event) {
+  auto recorded = std::make_shared<RecordedEvent>();
+  recorded->recorded_at = now_instant();
+  recorded->event = event;
+  std::lock_guard<std::mutex> lock(events_mutex_);
+  recorded->seq = ++event_seq_;
+  events_.push_back(std::move(recorded));
+  if (events_.size() > kRecentEventCapacity) {
+    events_.pop_front();
+  }
+}
+
+std::vector<std::shared_ptr<const RecordedEvent>> DaemonContext::recent_events() const {
+  std::lock_guard<std::mutex> lock(events_mutex_);
+  return {events_.begin(), events_.end()};
 }
 
 Result<ledger::Ledger*> DaemonContext::reader() {
@@ -233,10 +251,10 @@ class Ingestor {
         ActiveSession s{r.session_id, r.project, r.model, r.instant, r.instant, 0, 0};
         server::LiveEvent start{"session_start", session_event_json("session_start", s),
                                 r.project, r.session_id, r.model, 0};
-        ctx_.hub().publish(start);
+        emit(start);
       }
-      ctx_.hub().publish(server::LiveEvent{"request", request_event_json(r, cost, sr.source),
-                                           r.project, r.session_id, r.model, r.tokens.total()});
+      emit(server::LiveEvent{"request", request_event_json(r, cost, sr.source), r.project,
+                             r.session_id, r.model, r.tokens.total()});
     }
   }
 
@@ -321,8 +339,8 @@ class Ingestor {
     for (const ActiveSession& s : before.active_sessions) {
       if (!still.contains(s.session_id)) {
         known_sessions_.erase(s.session_id);
-        ctx_.hub().publish(server::LiveEvent{"session_end", session_event_json("session_end", s),
-                                             s.project, s.session_id, s.model, 0});
+        emit(server::LiveEvent{"session_end", session_event_json("session_end", s), s.project,
+                               s.session_id, s.model, 0});
       }
     }
     // Limits: when a window's percent (to 0.1), provenance or reset changed.
@@ -346,7 +364,7 @@ class Ingestor {
         w.end_object();
       }
       w.end_object();
-      ctx_.hub().publish(server::LiveEvent{"limit", w.take(), "", "", "", 0});
+      emit(server::LiveEvent{"limit", w.take(), "", "", "", 0});
     }
     // Alerts: crossing 80 % and 100 % of a window.
     for (auto [b, a] : {std::pair{&before.limits.five_hour, &after.limits.five_hour},
@@ -365,10 +383,16 @@ class Ingestor {
                                              a->window == "five_hour" ? "5-hour" : "7-day",
                                              *a->used_percent));
           w.end_object();
-          ctx_.hub().publish(server::LiveEvent{"alert", w.take(), "", "", "", 0});
+          emit(server::LiveEvent{"alert", w.take(), "", "", "", 0});
         }
       }
     }
+  }
+
+  // Publishes on the hub and remembers the event for /api/v1/events.
+  void emit(const server::LiveEvent& event) {
+    ctx_.record_event(event);
+    ctx_.hub().publish(event);
   }
 
   DaemonContext& ctx_;

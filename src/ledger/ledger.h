@@ -168,6 +168,8 @@ class Ledger {
   // checkpoint_in_background() hands the checkpoint to a detached child process.
   void defer_checkpoints() { db_.defer_checkpoints(); }
   int wal_pages() const { return db_.wal_pages(); }
+  // The size of the -wal file (frames already checkpointed included).
+  std::int64_t wal_file_bytes() const;
   void checkpoint_in_background() const;
 
  private:

@@ -329,7 +329,8 @@ Status RequestWriter::Impl::check_still_alone() {
   }
   bulk = false;
   ids_by_hash = HashIndex();
-  return db->exec(std::string(kCreateIndexes) + "PRAGMA wal_autocheckpoint=256;");
+  return db->exec(std::string(kCreateIndexes) +
+                  "PRAGMA wal_autocheckpoint=256; PRAGMA synchronous=NORMAL;");
 }
 
 Status RequestWriter::Impl::flush_rollup() {
@@ -405,7 +406,11 @@ Status RequestWriter::begin_bulk(Database& db) {
   impl_->db = &db;
   if (auto s = impl_->db->exec("DROP INDEX IF EXISTS requests_key_hash; "
                                "DROP INDEX IF EXISTS requests_ts; "
-                               "PRAGMA wal_autocheckpoint=8192;");
+                               // A bulk load of an empty ledger neither syncs nor
+                               // checkpoints until it ends (end_bulk): a crash leaves what
+                               // was committed (the WAL), and the transcripts are still
+                               // there to read again past the cursors.
+                               "PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=OFF;");
       !s) {
     return s;
   }
@@ -421,7 +426,8 @@ Status RequestWriter::end_bulk(Database& db) {
   }
   impl_->bulk = false;
   impl_->ids_by_hash = HashIndex();
-  if (auto s = impl_->db->exec(std::string(kCreateIndexes) + "PRAGMA wal_autocheckpoint=256;");
+  if (auto s = impl_->db->exec(std::string(kCreateIndexes) +
+                               "PRAGMA wal_autocheckpoint=256; PRAGMA synchronous=NORMAL;");
       !s) {
     return s;
   }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "ingest/json_dom.h"
 #include "core/time.h"
 
 namespace ccgauge::ingest {
@@ -14,47 +15,7 @@ namespace {
 
 namespace dom = simdjson::dom;
 
-std::string string_at(dom::element parent, std::string_view key) {
-  std::string_view s;
-  if (parent[key].get_string().get(s) == simdjson::SUCCESS) {
-    return std::string(s);
-  }
-  return {};
-}
-
-// A number, or numeric text ("23.5").
-std::optional<double> number_of(dom::element e) {
-  double d;
-  if (e.get_double().get(d) == simdjson::SUCCESS) {
-    return std::isfinite(d) ? std::optional<double>(d) : std::nullopt;
-  }
-  std::int64_t i;
-  if (e.get_int64().get(i) == simdjson::SUCCESS) {
-    return static_cast<double>(i);
-  }
-  std::uint64_t u;
-  if (e.get_uint64().get(u) == simdjson::SUCCESS) {
-    return static_cast<double>(u);
-  }
-  std::string_view s;
-  if (e.get_string().get(s) == simdjson::SUCCESS && !s.empty()) {
-    char* end = nullptr;
-    std::string text(s);
-    double v = std::strtod(text.c_str(), &end);
-    if (end != nullptr && *end == '\0' && std::isfinite(v)) {
-      return v;
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<double> number_at(dom::element parent, std::string_view key) {
-  dom::element e;
-  if (parent[key].get(e) != simdjson::SUCCESS) {
-    return std::nullopt;
-  }
-  return number_of(e);
-}
+using json::string_at;
 
 // Epoch seconds from a number, numeric text, or ISO 8601 text. Values past the year 2286 in
 // seconds are read as milliseconds.
@@ -63,7 +24,7 @@ std::optional<std::int64_t> instant_at(dom::element parent, std::string_view key
   if (parent[key].get(e) != simdjson::SUCCESS) {
     return std::nullopt;
   }
-  if (auto n = number_of(e); n && *n > 0) {
+  if (auto n = json::number_of(e); n && *n > 0) {
     double seconds = *n > 1e10 ? *n / 1000 : *n;
     return static_cast<std::int64_t>(std::llround(seconds));
   }
@@ -82,7 +43,7 @@ std::optional<RateWindow> window_at(dom::element rate_limits, std::string_view k
     return std::nullopt;
   }
   RateWindow window;
-  window.used_percent = number_at(w, "used_percentage");
+  window.used_percent = json::number_at(w, "used_percentage");
   if (window.used_percent) {
     window.used_percent = std::clamp(*window.used_percent, 0.0, 100.0);
   }
@@ -93,12 +54,10 @@ std::optional<RateWindow> window_at(dom::element rate_limits, std::string_view k
   return window;
 }
 
+// Non-negative integers only (token counts, sizes).
 std::optional<std::int64_t> integer_at(dom::element parent, std::string_view key) {
-  auto n = number_at(parent, key);
-  if (!n || *n < 0) {
-    return std::nullopt;
-  }
-  return static_cast<std::int64_t>(std::llround(*n));
+  auto n = json::integer_at(parent, key);
+  return n && *n >= 0 ? n : std::nullopt;
 }
 
 }  // namespace
@@ -123,12 +82,12 @@ Result<StatusLineInput> parse_statusline_input(std::string_view json) {
     in.model_display_name = string_at(e, "display_name");
   }
   if (root["cost"].get(e) == simdjson::SUCCESS && e.is_object()) {
-    in.session_cost_usd = number_at(e, "total_cost_usd");
+    in.session_cost_usd = json::number_at(e, "total_cost_usd");
   }
   if (root["context_window"].get(e) == simdjson::SUCCESS && e.is_object()) {
     in.context_tokens = integer_at(e, "total_input_tokens");
     in.context_window_size = integer_at(e, "context_window_size");
-    in.context_used_percent = number_at(e, "used_percentage");
+    in.context_used_percent = json::number_at(e, "used_percentage");
   }
   if (root["rate_limits"].get(e) == simdjson::SUCCESS && e.is_object()) {
     in.five_hour = window_at(e, "five_hour");

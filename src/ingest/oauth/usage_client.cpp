@@ -38,6 +38,7 @@
 #include <thread>
 #include <utility>
 
+#include "ingest/json_dom.h"
 #include "core/json_writer.h"
 #include "core/time.h"
 
@@ -79,55 +80,7 @@ constexpr milliseconds kLockSlack{2000};
 // ---------------------------------------------------------------------------------------------
 // JSON values read defensively.
 
-// A finite number, or numeric text ("23.5").
-std::optional<double> number_of(dom::element e) {
-  double d;
-  if (e.get_double().get(d) == simdjson::SUCCESS) {
-    return std::isfinite(d) ? std::optional<double>(d) : std::nullopt;
-  }
-  std::int64_t i;
-  if (e.get_int64().get(i) == simdjson::SUCCESS) {
-    return static_cast<double>(i);
-  }
-  std::uint64_t u;
-  if (e.get_uint64().get(u) == simdjson::SUCCESS) {
-    return static_cast<double>(u);
-  }
-  std::string_view s;
-  if (e.get_string().get(s) == simdjson::SUCCESS && !s.empty()) {
-    std::string text(s);
-    char* end = nullptr;
-    double v = std::strtod(text.c_str(), &end);
-    if (end != nullptr && *end == '\0' && std::isfinite(v)) {
-      return v;
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<double> number_at(dom::element parent, std::string_view key) {
-  dom::element e;
-  if (parent[key].get(e) != simdjson::SUCCESS) {
-    return std::nullopt;
-  }
-  return number_of(e);
-}
-
-std::optional<std::int64_t> integer_at(dom::element parent, std::string_view key) {
-  std::optional<double> n = number_at(parent, key);
-  if (!n || std::fabs(*n) > 9e18) {
-    return std::nullopt;
-  }
-  return static_cast<std::int64_t>(std::llround(*n));
-}
-
-std::string string_at(dom::element parent, std::string_view key) {
-  std::string_view s;
-  if (parent[key].get_string().get(s) == simdjson::SUCCESS) {
-    return std::string(s);
-  }
-  return {};
-}
+using json::string_at;
 
 std::optional<dom::element> object_at(dom::element parent, std::string_view key) {
   dom::element e;
@@ -139,7 +92,7 @@ std::optional<dom::element> object_at(dom::element parent, std::string_view key)
 
 // A percentage clamped to 0..100.
 std::optional<double> percent_at(dom::element parent, std::string_view key) {
-  std::optional<double> p = number_at(parent, key);
+  std::optional<double> p = json::number_at(parent, key);
   return p ? std::optional<double>(std::clamp(*p, 0.0, 100.0)) : std::nullopt;
 }
 
@@ -156,7 +109,7 @@ std::optional<std::int64_t> epoch_s_at(dom::element parent, std::string_view key
       return std::chrono::floor<seconds>(*t).time_since_epoch().count();
     }
   }
-  std::optional<double> n = number_of(e);
+  std::optional<double> n = json::number_of(e);
   if (!n || *n <= 0 || *n > 1e15) {
     return std::nullopt;
   }
@@ -490,7 +443,7 @@ Result<Credentials> read_credentials(const fs::path& path) {
     return fail(Errc::kInvalidInput,
                 fmt::format("the claudeAiOauth.accessToken in {} is malformed", path.string()));
   }
-  credentials.expires_at_ms = integer_at(*oauth, "expiresAt");
+  credentials.expires_at_ms = json::integer_at(*oauth, "expiresAt");
   if (credentials.expires_at_ms && *credentials.expires_at_ms < 100'000'000'000) {
     *credentials.expires_at_ms *= 1000;  // seconds, not the usual milliseconds
   }
@@ -536,7 +489,7 @@ struct CacheState {
 };
 
 std::optional<Instant> instant_at(dom::element parent, std::string_view key) {
-  std::optional<std::int64_t> ms = integer_at(parent, key);
+  std::optional<std::int64_t> ms = json::integer_at(parent, key);
   return ms ? std::optional<Instant>(from_epoch_ms(*ms)) : std::nullopt;
 }
 
@@ -551,7 +504,7 @@ Result<CacheState> load_cache(const fs::path& path) {
   dom::parser parser;
   dom::element root;
   if (parser.parse(*text).get(root) != simdjson::SUCCESS || !root.is_object() ||
-      integer_at(root, "version") != kCacheVersion) {
+      json::integer_at(root, "version") != kCacheVersion) {
     return fail(
         Errc::kInvalidInput,
         fmt::format("OAuth usage cache {} is not in a format this ccgauge reads", path.string()));
@@ -566,8 +519,8 @@ Result<CacheState> load_cache(const fs::path& path) {
         continue;
       }
       LimitSample sample = make_sample(std::move(window), *state.fetched_at);
-      sample.used_percent = number_at(s, "used_percent");
-      sample.resets_at_epoch_s = integer_at(s, "resets_at_epoch_s");
+      sample.used_percent = json::number_at(s, "used_percent");
+      sample.resets_at_epoch_s = json::integer_at(s, "resets_at_epoch_s");
       state.samples.push_back(std::move(sample));
     }
   }
@@ -579,14 +532,14 @@ Result<CacheState> load_cache(const fs::path& path) {
     }
   }
   state.consecutive_failures = static_cast<int>(
-      std::clamp<std::int64_t>(integer_at(root, "consecutive_failures").value_or(0), 0, 64));
+      std::clamp<std::int64_t>(json::integer_at(root, "consecutive_failures").value_or(0), 0, 64));
   state.backoff_until = instant_at(root, "backoff_until_ms");
-  std::int64_t code = integer_at(root, "last_error_code").value_or(0);
+  std::int64_t code = json::integer_at(root, "last_error_code").value_or(0);
   state.last_error.code = code >= 0 && code <= static_cast<std::int64_t>(Errc::kInternal)
                               ? static_cast<Errc>(code)
                               : Errc::kUnavailable;
   state.last_error.message = string_at(root, "last_error");
-  state.auth_failed_expiry_ms = integer_at(root, "auth_failed_expiry_ms");
+  state.auth_failed_expiry_ms = json::integer_at(root, "auth_failed_expiry_ms");
   return state;
 }
 

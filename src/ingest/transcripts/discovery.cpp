@@ -72,6 +72,15 @@ void add_if_valid(std::vector<std::string>& dirs, std::string dir) {
   }
 }
 
+// The identity, size and mtime cursors compare.
+void set_stat(TranscriptFile& file, const struct stat& st) {
+  file.device = static_cast<std::uint64_t>(st.st_dev);
+  file.inode = static_cast<std::uint64_t>(st.st_ino);
+  file.size = static_cast<std::int64_t>(st.st_size);
+  file.mtime_ns =
+      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
 struct Walker {
   std::vector<TranscriptFile>& out;
   std::vector<DiscoveryProblem>& problems;
@@ -154,11 +163,7 @@ struct Walker {
       bool in_subagents = std::find(rel.begin(), rel.end(), "subagents") != rel.end();
       file.subagent = in_subagents || stem.rfind("agent-", 0) == 0;
       file.path_session = (in_subagents && rel.size() >= 2) ? rel[1] : stem;
-      file.device = static_cast<std::uint64_t>(st.st_dev);
-      file.inode = static_cast<std::uint64_t>(st.st_ino);
-      file.size = static_cast<std::int64_t>(st.st_size);
-      file.mtime_ns =
-          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+      set_stat(file, st);
       out.push_back(std::move(file));
     }
     ::closedir(d);
@@ -246,10 +251,7 @@ std::vector<TranscriptFile> session_transcripts(const std::string& path,
   main.project_dir = basename_of(dir);
   main.path_session = stem;
   main.subagent = stem.rfind("agent-", 0) == 0;
-  main.device = static_cast<std::uint64_t>(st.st_dev);
-  main.inode = static_cast<std::uint64_t>(st.st_ino);
-  main.size = static_cast<std::int64_t>(st.st_size);
-  main.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  set_stat(main, st);
   files.push_back(std::move(main));
   std::string subagents = dir + "/" + stem + "/subagents";
   if (is_directory(subagents)) {
@@ -306,11 +308,7 @@ std::vector<TranscriptFile> describe_transcripts(const std::vector<std::string>&
     bool in_subagents = std::find(rel.begin(), rel.end() - 1, "subagents") != rel.end() - 1;
     file.subagent = in_subagents || stem.rfind("agent-", 0) == 0;
     file.path_session = (in_subagents && rel.size() >= 3) ? rel[1] : stem;
-    file.device = static_cast<std::uint64_t>(st.st_dev);
-    file.inode = static_cast<std::uint64_t>(st.st_ino);
-    file.size = static_cast<std::int64_t>(st.st_size);
-    file.mtime_ns =
-        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    set_stat(file, st);
     files.push_back(std::move(file));
   }
   std::sort(files.begin(), files.end(),
