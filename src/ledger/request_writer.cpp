@@ -330,7 +330,7 @@ Status RequestWriter::Impl::check_still_alone() {
   bulk = false;
   ids_by_hash = HashIndex();
   return db->exec(std::string(kCreateIndexes) +
-                  "PRAGMA wal_autocheckpoint=256; PRAGMA synchronous=NORMAL;");
+                  "PRAGMA wal_autocheckpoint=256;");
 }
 
 Status RequestWriter::Impl::flush_rollup() {
@@ -406,11 +406,9 @@ Status RequestWriter::begin_bulk(Database& db) {
   impl_->db = &db;
   if (auto s = impl_->db->exec("DROP INDEX IF EXISTS requests_key_hash; "
                                "DROP INDEX IF EXISTS requests_ts; "
-                               // A bulk load of an empty ledger neither syncs nor
-                               // checkpoints until it ends (end_bulk): a crash leaves what
-                               // was committed (the WAL), and the transcripts are still
-                               // there to read again past the cursors.
-                               "PRAGMA wal_autocheckpoint=0; PRAGMA synchronous=OFF;");
+                               // A bulk load of an empty ledger does not checkpoint until
+                               // it ends (end_bulk), so no page is written twice meanwhile.
+                               "PRAGMA wal_autocheckpoint=0;");
       !s) {
     return s;
   }
@@ -427,7 +425,7 @@ Status RequestWriter::end_bulk(Database& db) {
   impl_->bulk = false;
   impl_->ids_by_hash = HashIndex();
   if (auto s = impl_->db->exec(std::string(kCreateIndexes) +
-                               "PRAGMA wal_autocheckpoint=256; PRAGMA synchronous=NORMAL;");
+                               "PRAGMA wal_autocheckpoint=256;");
       !s) {
     return s;
   }
