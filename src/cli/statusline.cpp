@@ -398,10 +398,13 @@ int run_statusline(const StatusLineOptions& o) {
   fmt::print("{}\n", format.empty() ? render_line(fields, *figures)
                                     : render_template(format, fields));
   std::fflush(stdout);
-  // The line is out; a checkpoint now would still delay the exit Claude Code waits for.
-  if (ledger->wal_pages() >= kCheckpointPages ||
-      ledger->wal_file_bytes() >= kCheckpointPages * 4096) {
-    ledger->checkpoint_in_background();
+  // The line is out; a checkpoint now would still delay the exit Claude Code waits for. The
+  // connection is closed first (see ledger::checkpoint_in_background).
+  bool checkpoint = ledger->wal_pages() >= kCheckpointPages ||
+                    ledger->wal_file_bytes() >= kCheckpointPages * 4096;
+  { ledger::Ledger closing = std::move(*ledger); }
+  if (checkpoint) {
+    ledger::checkpoint_in_background(ledger_path);
   }
   return 0;
 }

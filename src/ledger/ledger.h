@@ -165,12 +165,16 @@ class Ledger {
 
   // For short-lived processes on a latency budget (the status line): this connection never
   // checkpoints by itself; wal_pages() says how large its commits left the WAL, and
-  // checkpoint_in_background() hands the checkpoint to a detached child process.
+  // ledger::checkpoint_in_background() hands the checkpoint to a detached child process.
   void defer_checkpoints() { db_.defer_checkpoints(); }
   int wal_pages() const { return db_.wal_pages(); }
   // The size of the -wal file (frames already checkpointed included).
   std::int64_t wal_file_bytes() const;
-  void checkpoint_in_background() const;
+
+  // The connection, for the ledger module's own readers and writers in other files
+  // (events.cpp, tools_reader.cpp, harness_reader.cpp). Same thread rules as the Ledger.
+  Database& database() { return db_; }
+  const Database& database() const { return db_; }
 
  private:
   Ledger(Database db, const pricing::PriceTable& prices);
@@ -190,6 +194,13 @@ class Ledger {
   std::optional<Statement> insert_limit_;
   std::optional<Statement> upsert_session_status_;
 };
+
+// Hands a checkpoint (TRUNCATE) of the ledger file at `path` to a detached child process with a
+// connection of its own; a no-op while one is running. Call it only when this process has no
+// connection to that ledger open: a child forked then inherits SQLite's record of the
+// connection's locks, takes them for its own, and checkpoints without holding them, which
+// loses other processes' concurrent writes.
+void checkpoint_in_background(const std::string& path);
 
 // The dedupe key of a record (see the class comment).
 std::string dedupe_key(const UsageRecord& record);
