@@ -423,6 +423,42 @@ TEST_F(LiveTest, ProvenanceLabelsFollowTheSources) {
   EXPECT_TRUE(has(r.out, "resets 14:10 (in 2h 10m)")) << r.out;
 }
 
+TEST_F(LiveTest, TheToolsViewShowsWhatTheHooksRecorded) {
+  // A Bash call that took 1.5 s and an Edit that failed, as Claude Code's hooks report them.
+  auto hook = [&](const std::string& json, const std::string& now) {
+    testing::write_file(dir_ / "hook.json", json);
+    std::string cmd = fmt::format(
+        "cd {0} && env HOME={0} XDG_STATE_HOME={0}/state CCGAUGE_NOW={1} {2} hook --ledger {3} "
+        "< {0}/hook.json > /dev/null 2>&1",
+        dir_.path(), now, CCG_BINARY, ledger_);
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  };
+  const std::string common =
+      R"("session_id":"s1","cwd":"/w/alpha","transcript_path":")" + alpha_ + R"(",)";
+  hook(
+      "{" + common +
+          R"("hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"t1","tool_input":{}})",
+      "2026-03-02T11:50:00Z");
+  hook(
+      "{" + common +
+          R"("hook_event_name":"PostToolUse","tool_name":"Bash","tool_use_id":"t1","tool_input":{},"tool_response":{}})",
+      "2026-03-02T11:50:01.500Z");
+  hook(
+      "{" + common +
+          R"("hook_event_name":"PreToolUse","tool_name":"Edit","tool_use_id":"t2","tool_input":{}})",
+      "2026-03-02T11:51:00Z");
+  hook(
+      "{" + common +
+          R"("hook_event_name":"PostToolUseFailure","tool_name":"Edit","tool_use_id":"t2","tool_input":{},"error":"old_string not found"})",
+      "2026-03-02T11:51:00.200Z");
+  testing::RunResult r = once({"--view", "tools", "--width", "100"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "Tools · last 7 days · 2 calls · 1 failed (50.0%)")) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(Bash +1 +0 .*1\.5s)"))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(Edit +1 +1 +100\.0%)"))) << r.out;
+  EXPECT_FALSE(has(r.out, "No hook data yet")) << r.out;
+}
+
 // With a daemon running, live follows its WebSocket; when the daemon goes, it watches the
 // transcripts itself.
 TEST_F(LiveTest, FollowsARunningDaemonAndTakesOverWhenItStops) {
