@@ -464,8 +464,18 @@ TEST_F(LiveTest, TheToolsViewShowsWhatTheHooksRecorded) {
 TEST_F(LiveTest, FollowsARunningDaemonAndTakesOverWhenItStops) {
   std::string out = dir_ / "serve.out";
   auto serve_env = env();
-  pid_t serve = testing::spawn_binary({"serve", "--listen", "127.0.0.1:0", "--ledger", ledger_},
-                                      serve_env, out, dir_ / "serve.err");
+  // Killed on every way out of the test (a failed ASSERT included), never left running.
+  struct Daemon {
+    pid_t pid = -1;
+    ~Daemon() {
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        testing::wait_exit_code(pid);
+      }
+    }
+  } daemon;
+  daemon.pid = testing::spawn_binary({"serve", "--listen", "127.0.0.1:0", "--ledger", ledger_},
+                                     serve_env, out, dir_ / "serve.err");
   std::smatch m;
   std::string text;
   static const std::regex kListening(R"(listening on http://127\.0\.0\.1:([0-9]+))");
@@ -477,8 +487,6 @@ TEST_F(LiveTest, FollowsARunningDaemonAndTakesOverWhenItStops) {
     std::this_thread::sleep_for(milliseconds(50));
   }
   if (m.empty()) {
-    ::kill(serve, SIGKILL);
-    testing::wait_exit_code(serve);
     GTEST_SKIP() << "ccgauge serve did not start: " << testing::slurp(dir_ / "serve.err");
   }
   std::string port = m[1].str();
@@ -502,8 +510,9 @@ TEST_F(LiveTest, FollowsARunningDaemonAndTakesOverWhenItStops) {
   EXPECT_LT(took.count(), 1000) << "through the daemon the new request took " << took.count()
                                 << " ms to show";
 
-  ::kill(serve, SIGTERM);
-  EXPECT_EQ(testing::wait_exit_code(serve), 0);
+  ::kill(daemon.pid, SIGTERM);
+  EXPECT_EQ(testing::wait_exit_code(daemon.pid), 0);
+  daemon.pid = -1;
   s = wait_for([](const std::string& screen) {
     return has(screen, "daemon gone") && !today_cost(screen).empty();
   });
