@@ -107,7 +107,7 @@ std::string today_cost(const std::string& screen) {
 class LiveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    socket_ = fmt::format("ccgauge-live-test-{}-{}", ::getpid(), ++counter_);
+    socket_ = dir_ / fmt::format("tmux-{}.sock", ++counter_);
     testing::write_file(alpha_, line("s1", "/w/alpha", "2026-03-02T11:30:00.000Z", "a1",
                                      "claude-sonnet-4-5", 100'000, 1000) +
                                     line("s1", "/w/alpha", "2026-03-02T11:45:00.000Z", "a2",
@@ -125,7 +125,7 @@ class LiveTest : public ::testing::Test {
   // session ends must not race the next start).
   void new_tmux_server() {
     tmux("kill-server");
-    socket_ = fmt::format("ccgauge-live-test-{}-{}", ::getpid(), ++counter_);
+    socket_ = dir_ / fmt::format("tmux-{}.sock", ++counter_);
   }
 
   // The environment every run gets.
@@ -145,7 +145,7 @@ class LiveTest : public ::testing::Test {
   }
 
   std::string tmux(const std::string& args) const {
-    return capture_command(fmt::format("tmux -L {} -f /dev/null {} 2>&1", socket_, args));
+    return capture_command(fmt::format("tmux -S {} -f /dev/null {} 2>&1", socket_, args));
   }
 
   // Starts `ccgauge live <args>` in a detached tmux session of the given size. When it exits,
@@ -199,7 +199,7 @@ class LiveTest : public ::testing::Test {
 
   static inline int counter_ = 0;
   TempDir dir_;
-  std::string socket_;
+  std::string socket_;  // the test's own tmux server, inside dir_
   std::string url_;
   std::string ledger_ = dir_ / "ledger.db";
   std::string alpha_ = dir_ / "claude/projects/-w-alpha/s1.jsonl";
