@@ -107,7 +107,7 @@ std::string today_cost(const std::string& screen) {
 class LiveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    socket_ = fmt::format("ccgauge-live-test-{}-{}", ::getpid(), ++counter_);
+    socket_ = dir_ / fmt::format("tmux-{}.sock", ++counter_);
     testing::write_file(alpha_, line("s1", "/w/alpha", "2026-03-02T11:30:00.000Z", "a1",
                                      "claude-sonnet-4-5", 100'000, 1000) +
                                     line("s1", "/w/alpha", "2026-03-02T11:45:00.000Z", "a2",
@@ -125,7 +125,7 @@ class LiveTest : public ::testing::Test {
   // session ends must not race the next start).
   void new_tmux_server() {
     tmux("kill-server");
-    socket_ = fmt::format("ccgauge-live-test-{}-{}", ::getpid(), ++counter_);
+    socket_ = dir_ / fmt::format("tmux-{}.sock", ++counter_);
   }
 
   // The environment every run gets.
@@ -145,7 +145,7 @@ class LiveTest : public ::testing::Test {
   }
 
   std::string tmux(const std::string& args) const {
-    return capture_command(fmt::format("tmux -L {} -f /dev/null {} 2>&1", socket_, args));
+    return capture_command(fmt::format("tmux -S {} -f /dev/null {} 2>&1", socket_, args));
   }
 
   // Starts `ccgauge live <args>` in a detached tmux session of the given size. When it exits,
@@ -199,7 +199,7 @@ class LiveTest : public ::testing::Test {
 
   static inline int counter_ = 0;
   TempDir dir_;
-  std::string socket_;
+  std::string socket_;  // the test's own tmux server, inside dir_
   std::string url_;
   std::string ledger_ = dir_ / "ledger.db";
   std::string alpha_ = dir_ / "claude/projects/-w-alpha/s1.jsonl";
@@ -423,13 +423,59 @@ TEST_F(LiveTest, ProvenanceLabelsFollowTheSources) {
   EXPECT_TRUE(has(r.out, "resets 14:10 (in 2h 10m)")) << r.out;
 }
 
+TEST_F(LiveTest, TheToolsViewShowsWhatTheHooksRecorded) {
+  // A Bash call that took 1.5 s and an Edit that failed, as Claude Code's hooks report them.
+  auto hook = [&](const std::string& json, const std::string& now) {
+    testing::write_file(dir_ / "hook.json", json);
+    std::string cmd = fmt::format(
+        "cd {0} && env HOME={0} XDG_STATE_HOME={0}/state CCGAUGE_NOW={1} {2} hook --ledger {3} "
+        "< {0}/hook.json > /dev/null 2>&1",
+        dir_.path(), now, CCG_BINARY, ledger_);
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  };
+  const std::string common =
+      R"("session_id":"s1","cwd":"/w/alpha","transcript_path":")" + alpha_ + R"(",)";
+  hook(
+      "{" + common +
+          R"("hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"t1","tool_input":{}})",
+      "2026-03-02T11:50:00Z");
+  hook(
+      "{" + common +
+          R"("hook_event_name":"PostToolUse","tool_name":"Bash","tool_use_id":"t1","tool_input":{},"tool_response":{}})",
+      "2026-03-02T11:50:01.500Z");
+  hook(
+      "{" + common +
+          R"("hook_event_name":"PreToolUse","tool_name":"Edit","tool_use_id":"t2","tool_input":{}})",
+      "2026-03-02T11:51:00Z");
+  hook(
+      "{" + common +
+          R"("hook_event_name":"PostToolUseFailure","tool_name":"Edit","tool_use_id":"t2","tool_input":{},"error":"old_string not found"})",
+      "2026-03-02T11:51:00.200Z");
+  testing::RunResult r = once({"--view", "tools", "--width", "100"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "Tools · last 7 days · 2 calls · 1 failed (50.0%)")) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(Bash +1 +0 .*1\.5s)"))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(Edit +1 +1 +100\.0%)"))) << r.out;
+  EXPECT_FALSE(has(r.out, "No hook data yet")) << r.out;
+}
+
 // With a daemon running, live follows its WebSocket; when the daemon goes, it watches the
 // transcripts itself.
 TEST_F(LiveTest, FollowsARunningDaemonAndTakesOverWhenItStops) {
   std::string out = dir_ / "serve.out";
   auto serve_env = env();
-  pid_t serve = testing::spawn_binary({"serve", "--listen", "127.0.0.1:0", "--ledger", ledger_},
-                                      serve_env, out, dir_ / "serve.err");
+  // Killed on every way out of the test (a failed ASSERT included), never left running.
+  struct Daemon {
+    pid_t pid = -1;
+    ~Daemon() {
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        testing::wait_exit_code(pid);
+      }
+    }
+  } daemon;
+  daemon.pid = testing::spawn_binary({"serve", "--listen", "127.0.0.1:0", "--ledger", ledger_},
+                                     serve_env, out, dir_ / "serve.err");
   std::smatch m;
   std::string text;
   static const std::regex kListening(R"(listening on http://127\.0\.0\.1:([0-9]+))");
@@ -441,8 +487,6 @@ TEST_F(LiveTest, FollowsARunningDaemonAndTakesOverWhenItStops) {
     std::this_thread::sleep_for(milliseconds(50));
   }
   if (m.empty()) {
-    ::kill(serve, SIGKILL);
-    testing::wait_exit_code(serve);
     GTEST_SKIP() << "ccgauge serve did not start: " << testing::slurp(dir_ / "serve.err");
   }
   std::string port = m[1].str();
@@ -466,8 +510,9 @@ TEST_F(LiveTest, FollowsARunningDaemonAndTakesOverWhenItStops) {
   EXPECT_LT(took.count(), 1000) << "through the daemon the new request took " << took.count()
                                 << " ms to show";
 
-  ::kill(serve, SIGTERM);
-  EXPECT_EQ(testing::wait_exit_code(serve), 0);
+  ::kill(daemon.pid, SIGTERM);
+  EXPECT_EQ(testing::wait_exit_code(daemon.pid), 0);
+  daemon.pid = -1;
   s = wait_for([](const std::string& screen) {
     return has(screen, "daemon gone") && !today_cost(screen).empty();
   });

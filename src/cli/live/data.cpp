@@ -4,15 +4,6 @@
 #include "ledger/limits_reader.h"
 #include "ledger/tools_reader.h"
 
-namespace ccgauge::ledger {
-// The hook reader is built by the hooks module. Declared weak so that a build without it still
-// links: the Tools view then says there is no hook data instead of failing. (A weak reference
-// does not pull an object out of a static library by itself; whatever else calls read_tools,
-// such as the `tools` command, does.)
-Result<analytics::ToolsReport> read_tools(const Ledger& ledger, const analytics::ToolsQuery& query)
-    __attribute__((weak));
-}  // namespace ccgauge::ledger
-
 namespace ccgauge::cli::live {
 namespace {
 
@@ -113,10 +104,6 @@ Result<analytics::BlocksReport> load_blocks(const ledger::Ledger& ledger, Instan
 
 ToolsData load_tools(const ledger::Ledger& ledger, Instant now, int days) {
   ToolsData data;
-  if (&ledger::read_tools == nullptr) {
-    data.note = kNoHookData;
-    return data;
-  }
   analytics::ToolsQuery q;
   q.from = now - std::chrono::days(days);
   q.grouping = analytics::ToolGrouping::kTool;

@@ -27,7 +27,7 @@ Result<analytics::BlocksReport> load_blocks(const ledger::Ledger& ledger, Instan
                                             const TimeZone& zone);
 
 // Tool calls of the last `days` days from the hook events; a note instead when there are none
-// or this build has no hook reader.
+// or they cannot be read.
 ToolsData load_tools(const ledger::Ledger& ledger, Instant now, int days);
 
 // Loads `view` into `model` (whose now, zone and spans are set), or sets model.error.

@@ -30,6 +30,7 @@
 #include "cli/live/screen.h"
 #include "cli/live/view.h"
 #include "ingest/transcripts/discovery.h"
+#include "ledger/events.h"
 #include "ledger/ledger.h"
 
 namespace ccgauge::cli {
@@ -155,6 +156,13 @@ int run_once(const LiveOptions& o, const Setup& s) {
     if (stats->malformed_lines > 0) {
       fmt::print(stderr, "ccgauge live: skipped {} malformed line(s) (see `ccgauge doctor`)\n",
                  stats->malformed_lines);
+    }
+  }
+  if (s.view == View::kTools) {
+    // Hook events that found the ledger busy wait in the spool (ledger/events.h).
+    if (auto drained = ledger::drain_spool(*ledger); !drained) {
+      fmt::print(stderr, "ccgauge live: warning: spooled hook events not moved in yet: {}\n",
+                 drained.error().message);
     }
   }
   LiveModel model = base_model(s);
@@ -296,6 +304,11 @@ class Monitor {
 
   void reload() {
     model_.now = now_instant();
+    if (follower_ && view_ == View::kTools) {
+      // Hook events spooled while the ledger was busy; with a daemon, the daemon moves them in.
+      // A failure leaves them for the next reload.
+      (void)ledger::drain_spool(*ledger_);
+    }
     load_view(*ledger_, view_, setup_.plan, model_);
     last_load_ = SteadyClock::now();
     stale_ = false;
