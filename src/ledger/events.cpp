@@ -64,20 +64,6 @@ void bind_event(Statement& stmt, const EventRow& row) {
       .bind(16, row.attributes.empty() ? std::string_view("{}") : std::string_view(row.attributes));
 }
 
-// Runs fn inside BEGIN IMMEDIATE ... COMMIT; rolls back when fn fails.
-template <class Fn>
-Status in_transaction(Database& db, Fn&& fn) {
-  if (auto s = db.exec("BEGIN IMMEDIATE"); !s) {
-    return s;
-  }
-  Status result = fn();
-  if (!result) {
-    (void)db.exec("ROLLBACK");
-    return result;
-  }
-  return db.exec("COMMIT");
-}
-
 Result<std::int64_t> insert_rows(Database& db, const std::vector<EventRow>& rows) {
   if (rows.empty()) {
     return 0;

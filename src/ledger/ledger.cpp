@@ -168,20 +168,6 @@ std::uint64_t fnv1a(std::uint64_t h, std::string_view bytes) {
   return h;
 }
 
-// Runs fn inside BEGIN IMMEDIATE ... COMMIT; rolls back when fn fails.
-template <class Fn>
-Status in_transaction(Database& db, Fn&& fn) {
-  if (auto s = db.exec("BEGIN IMMEDIATE"); !s) {
-    return s;
-  }
-  Status result = fn();
-  if (!result) {
-    (void)db.exec("ROLLBACK");
-    return result;
-  }
-  return db.exec("COMMIT");
-}
-
 Result<std::string> read_meta(const Database& db, std::string_view key) {
   auto stmt = db.prepare("SELECT value FROM meta WHERE key = ?1");
   if (!stmt) {

@@ -108,6 +108,20 @@ class Statement {
   sqlite3* db_ = nullptr;  // owned by the Database, which must outlive this statement
 };
 
+// Runs fn inside BEGIN IMMEDIATE ... COMMIT; rolls back when fn fails.
+template <class Fn>
+Status in_transaction(Database& db, Fn&& fn) {
+  if (auto s = db.exec("BEGIN IMMEDIATE"); !s) {
+    return s;
+  }
+  Status result = fn();
+  if (!result) {
+    (void)db.exec("ROLLBACK");
+    return result;
+  }
+  return db.exec("COMMIT");
+}
+
 // The seven token columns, stored in this order in every table that has them: input, output,
 // cache_write_5m, cache_write_1h, cache_read, web_search, web_fetch.
 TokenCounts read_tokens(const Statement& stmt, int first_col);
