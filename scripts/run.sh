@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: today's report, then the daemon (`ccgauge serve`) on this machine's Claude Code
 # data and the default ledger, until Ctrl-C. Without Claude Code data, it says so, shows how to
-# try a generated sample, and still starts the daemon (it picks up data that appears later).
+# try a generated sample, and still starts the daemon (serving the ledger as it is).
 set -uo pipefail
 bin=${1:-build/ccgauge}
 
