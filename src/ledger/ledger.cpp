@@ -719,40 +719,40 @@ LimitSample read_limit_sample(const Statement& stmt) {
   return sample;
 }
 
-}  // namespace
-
-Result<std::vector<LimitSample>> Ledger::limit_samples(std::optional<Instant> since) const {
-  auto stmt = db_.prepare(
-      "SELECT ts, source, window, used_percent, resets_at, session FROM limit_samples "
-      "WHERE ts >= ?1 ORDER BY ts");
+// The rows of a `SELECT ts, source, window, used_percent, resets_at, session ...` with one
+// parameter.
+template <class Param>
+Result<std::vector<LimitSample>> select_limit_samples(const Database& db, std::string_view sql,
+                                                      const Param& param) {
+  auto stmt = db.prepare(sql);
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
-  stmt->bind(1, since ? to_epoch_ms(*since) : INT64_MIN);
-  std::vector<LimitSample> out;
-  if (auto s = stmt->for_each_row([&] {
-        out.push_back(read_limit_sample(*stmt));
-      });
-      !s) {
-    return tl::unexpected(s.error());
-  }
-  return out;
-}
-
-Result<std::vector<LimitSample>> Ledger::latest_limit_samples(Instant since) const {
-  // SQLite takes the bare columns from the row that holds max(ts).
-  auto stmt = db_.prepare(
-      "SELECT max(ts), source, window, used_percent, resets_at, session FROM limit_samples "
-      "WHERE ts >= ?1 GROUP BY window, source");
-  if (!stmt) {
-    return tl::unexpected(stmt.error());
-  }
-  stmt->bind(1, to_epoch_ms(since));
+  stmt->bind(1, param);
   std::vector<LimitSample> out;
   if (auto s = stmt->for_each_row([&] { out.push_back(read_limit_sample(*stmt)); }); !s) {
     return tl::unexpected(s.error());
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<LimitSample>> Ledger::limit_samples(std::optional<Instant> since) const {
+  return select_limit_samples(
+      db_,
+      "SELECT ts, source, window, used_percent, resets_at, session FROM limit_samples "
+      "WHERE ts >= ?1 ORDER BY ts",
+      since ? to_epoch_ms(*since) : INT64_MIN);
+}
+
+Result<std::vector<LimitSample>> Ledger::latest_limit_samples(Instant since) const {
+  // SQLite takes the bare columns from the row that holds max(ts).
+  return select_limit_samples(
+      db_,
+      "SELECT max(ts), source, window, used_percent, resets_at, session FROM limit_samples "
+      "WHERE ts >= ?1 GROUP BY window, source",
+      to_epoch_ms(since));
 }
 
 Result<std::optional<SessionStatus>> Ledger::session_status(std::string_view session_id) const {
@@ -789,21 +789,15 @@ Result<std::optional<SessionStatus>> Ledger::session_status(std::string_view ses
 }
 
 Result<std::optional<LimitSample>> Ledger::latest_limit_sample(std::string_view window) const {
-  auto stmt = db_.prepare(
+  auto rows = select_limit_samples(
+      db_,
       "SELECT ts, source, window, used_percent, resets_at, session FROM limit_samples "
-      "WHERE window = ?1 ORDER BY ts DESC LIMIT 1");
-  if (!stmt) {
-    return tl::unexpected(stmt.error());
+      "WHERE window = ?1 ORDER BY ts DESC LIMIT 1",
+      window);
+  if (!rows) {
+    return tl::unexpected(rows.error());
   }
-  stmt->bind(1, window);
-  std::optional<LimitSample> latest;
-  if (auto s = stmt->for_each_row([&] {
-        latest = read_limit_sample(*stmt);
-      });
-      !s) {
-    return tl::unexpected(s.error());
-  }
-  return latest;
+  return rows->empty() ? std::nullopt : std::optional<LimitSample>(std::move(rows->front()));
 }
 
 Result<LedgerStats> Ledger::stats() const {
