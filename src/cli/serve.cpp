@@ -149,8 +149,10 @@ class Ingestor {
     if (watcher) {
       watcher_ = std::move(*watcher);
     } else {
-      health_.last_error = "inotify unavailable: " + watcher.error().message;
+      health_.last_error = "inotify unavailable: " + watcher.error().message +
+                           "; every config dir is rescanned every 30 s";
       health_.degraded = true;
+      fmt::print(stderr, "ccgauge serve: {}\n", health_.last_error);
     }
     if (auto s = catch_up({}); !s) {
       return s;
@@ -324,7 +326,12 @@ class Ingestor {
     }
     if (watcher_) {
       health_.watcher = watcher_->status();
-      health_.degraded = watcher_->degraded();
+      bool degraded = watcher_->degraded();
+      if (degraded != health_.degraded) {
+        // Said once per change, in the log as in /api/v1/health.
+        fmt::print(stderr, "ccgauge serve: {}\n", health_.watcher);
+      }
+      health_.degraded = degraded;
     }
     ctx_.set_health(health_);
     ctx_.set_state(std::move(state));
