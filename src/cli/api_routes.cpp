@@ -387,6 +387,7 @@ class Api {
   Result<RenderOptions> render_options(const server::Request& request);
   Result<ledger::Ledger*> reader();
   server::Response active_sessions(const LiveState& state);
+  server::Response named_totals(const server::Request& request, bool by_project);
 
   DaemonContext& ctx_;
   TimeZone zone_;
@@ -602,30 +603,15 @@ void write_named_list(JsonWriter& w, std::string_view list_key, std::string_view
 }
 
 server::Response Api::projects(const server::Request& request) {
-  auto query = period_query(request, PeriodKind::kMonthly);
-  auto limit = integer_param(request, "limit");
-  if (const Error* e = first_error(query, limit)) {
-    return error_response(*e);
-  }
-  auto ledger = reader();
-  if (!ledger) {
-    return error_response(ledger.error());
-  }
-  auto report = totals_report(**ledger, *query, /*by_project=*/true);
-  if (!report) {
-    return error_response(report.error());
-  }
-  JsonWriter w(JsonWriter::Style::kPretty);
-  w.begin_object();
-  write_named_list(w, "projects", "project", project_totals(*report), *limit, true);
-  w.key("totals");
-  write_totals(w, report->totals);
-  write_missing_pricing(w, report->missing_pricing);
-  w.end_object();
-  return json_response(finish(w), true);
+  return named_totals(request, /*by_project=*/true);
 }
 
 server::Response Api::models(const server::Request& request) {
+  return named_totals(request, /*by_project=*/false);
+}
+
+// /projects and /models: the all-time (or since/until) totals per project or per model.
+server::Response Api::named_totals(const server::Request& request, bool by_project) {
   auto query = period_query(request, PeriodKind::kMonthly);
   auto limit = integer_param(request, "limit");
   if (const Error* e = first_error(query, limit)) {
@@ -635,17 +621,21 @@ server::Response Api::models(const server::Request& request) {
   if (!ledger) {
     return error_response(ledger.error());
   }
-  auto report = totals_report(**ledger, *query, /*by_project=*/false);
+  auto report = totals_report(**ledger, *query, by_project);
   if (!report) {
     return error_response(report.error());
   }
-  std::vector<const analytics::UsageRow*> rows;
-  for (const analytics::UsageRow& row : report->rows) {
-    rows.push_back(&row);
-  }
   JsonWriter w(JsonWriter::Style::kPretty);
   w.begin_object();
-  write_named_list(w, "models", "model", model_totals(rows), *limit, false);
+  if (by_project) {
+    write_named_list(w, "projects", "project", project_totals(*report), *limit, true);
+  } else {
+    std::vector<const analytics::UsageRow*> rows;
+    for (const analytics::UsageRow& row : report->rows) {
+      rows.push_back(&row);
+    }
+    write_named_list(w, "models", "model", model_totals(rows), *limit, false);
+  }
   w.key("totals");
   write_totals(w, report->totals);
   write_missing_pricing(w, report->missing_pricing);
