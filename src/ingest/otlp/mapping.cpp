@@ -360,6 +360,7 @@ Status map_record(const LogRecord& r, const TelemetryOrigin& base, const Mapping
       return tl::unexpected(usage.error());
     }
     out.usage.push_back(std::move(*usage));
+    out.usage_events.push_back(out.events.size());  // `e` is pushed below
   }
   if (std::optional<std::int64_t> reset = limit_reset_of(e.attributes)) {
     out.limits.push_back(LimitSample{e.instant, std::string(kOtlpSource), "five_hour", std::nullopt,

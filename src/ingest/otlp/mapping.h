@@ -49,6 +49,9 @@ struct MappedLogs {
   // reported_cost from cost_usd (else cost_usd_micros). speed "fast" is kFast. A query_source
   // of "subagent" or "agent:..." marks a subagent (sidechain) request. project is empty.
   std::vector<UsageRecord> usage;
+  // For each usage record, the index in `events` of the api_request event it came from (whose
+  // origin says who sent it).
+  std::vector<std::size_t> usage_events;
   // One per accepted log record, api_request included (its duration_ms, ttft_ms, ... are
   // there).
   std::vector<TelemetryEvent> events;
