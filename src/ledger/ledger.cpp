@@ -119,6 +119,32 @@ CREATE TABLE IF NOT EXISTS session_status(
   context_percent REAL
 ) STRICT;
 )sql",
+    // 3: events that are not requests: Claude Code hook events, harness runs' events, OTLP
+    // events (ledger/events.h). A non-empty key is unique, which makes re-delivery harmless.
+    R"sql(
+CREATE TABLE IF NOT EXISTS events(
+  id INTEGER PRIMARY KEY,
+  key TEXT UNIQUE,
+  ts INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  name TEXT NOT NULL,
+  session TEXT NOT NULL DEFAULT '',
+  project TEXT NOT NULL DEFAULT '',
+  host TEXT NOT NULL DEFAULT '',
+  user TEXT NOT NULL DEFAULT '',
+  tool TEXT NOT NULL DEFAULT '',
+  tool_use_id TEXT NOT NULL DEFAULT '',
+  task_id TEXT NOT NULL DEFAULT '',
+  label TEXT NOT NULL DEFAULT '',
+  success INTEGER,
+  duration_ms INTEGER,
+  error TEXT NOT NULL DEFAULT '',
+  attributes TEXT NOT NULL DEFAULT '{}'
+) STRICT;
+CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
+CREATE INDEX IF NOT EXISTS events_session ON events(session, ts);
+CREATE INDEX IF NOT EXISTS events_source ON events(source, ts);
+)sql",
 };
 
 // Migrations after which the rollup is recomputed from the requests.
@@ -536,10 +562,12 @@ std::int64_t Ledger::wal_file_bytes() const {
                                                          : 0;
 }
 
-void Ledger::checkpoint_in_background() const {
+void Ledger::checkpoint_in_background() const { ledger::checkpoint_in_background(db_.path()); }
+
+void checkpoint_in_background(const std::string& path) {
   // One at a time: a checkpoint already running (its lock held) makes this a no-op, so calls
   // never pile up processes.
-  std::string lock_path = db_.path() + ".checkpoint.lock";
+  std::string lock_path = path + ".checkpoint.lock";
   int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock < 0) {
     return;
@@ -571,7 +599,7 @@ void Ledger::checkpoint_in_background() const {
   }
   // TRUNCATE leaves an empty WAL, so the next process that opens the ledger alone has nothing
   // to read back; it waits (up to the busy timeout) for readers of old frames to finish.
-  if (auto db = Database::open(db_.path(), Database::Mode::kReadWrite, 2000)) {
+  if (auto db = Database::open(path, Database::Mode::kReadWrite, 2000)) {
     (void)db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   ::_exit(0);

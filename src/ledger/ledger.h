@@ -172,6 +172,11 @@ class Ledger {
   std::int64_t wal_file_bytes() const;
   void checkpoint_in_background() const;
 
+  // The connection, for the ledger module's own readers and writers in other files
+  // (events.cpp, tools_reader.cpp, harness_reader.cpp). Same thread rules as the Ledger.
+  Database& database() { return db_; }
+  const Database& database() const { return db_; }
+
  private:
   Ledger(Database db, const pricing::PriceTable& prices);
   static Result<Ledger> open_retrying(const std::string& path, const pricing::PriceTable& prices,
@@ -190,6 +195,10 @@ class Ledger {
   std::optional<Statement> insert_limit_;
   std::optional<Statement> upsert_session_status_;
 };
+
+// Hands a PASSIVE checkpoint of the ledger file at `path` to a detached child process with a
+// connection of its own (Ledger::checkpoint_in_background, for callers without a Ledger).
+void checkpoint_in_background(const std::string& path);
 
 // The dedupe key of a record (see the class comment).
 std::string dedupe_key(const UsageRecord& record);
