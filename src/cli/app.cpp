@@ -190,6 +190,62 @@ int run_parsed(int argc, char** argv) {
   service->add_option("--listen", service_listen, "ADDRESS:PORT for the daemon");
   service->add_flag("--no-start", service_no_start, "Write the unit but do not enable it");
 
+  HookCommandOptions hook_opts;
+  CLI::App* hook = app.add_subcommand(
+      "hook", "The command Claude Code's hooks run: records the hook JSON on stdin, exits 0");
+  hook->add_option("--ledger", hook_opts.ledger_path, "Ledger file");
+  hook->add_flag("--tool-input", hook_opts.tool_input,
+                 "Keep a summary of each tool's input (the Bash command, the file path, ...)");
+
+  HooksSettingsOptions hooks_opts;
+  CLI::App* hooks = app.add_subcommand(
+      "hooks", "Install, remove or show ccgauge's hooks in Claude Code's settings.json");
+  hooks->require_subcommand(1);
+  CLI::App* hooks_install = hooks->add_subcommand(
+      "install", "Register `ccgauge hook` on the monitoring events (backup first; idempotent)");
+  CLI::App* hooks_uninstall =
+      hooks->add_subcommand("uninstall", "Remove ccgauge's hooks (and only ccgauge's)");
+  CLI::App* hooks_status = hooks->add_subcommand("status", "Which events have ccgauge's hook");
+  for (CLI::App* sub : {hooks_install, hooks_uninstall, hooks_status}) {
+    sub->add_option("--settings", hooks_opts.settings_path,
+                    "The settings file (default: $CLAUDE_CONFIG_DIR or ~/.claude, settings.json)");
+    sub->add_option("--project", hooks_opts.project_dir,
+                    "Edit <DIR>/.claude/settings.json (this project only) instead");
+  }
+  hooks_install->add_option("--events", hooks_opts.events,
+                            "Comma-separated hook events, or all (default: the recommended set)");
+  hooks_install->add_flag("--tool-input", hooks_opts.tool_input,
+                          "Record a summary of each tool's input (commands, paths)");
+
+  ToolsCommandOptions tools_opts;
+  CLI::App* tools = app.add_subcommand(
+      "tools", "Tool calls from hooks: failures, durations, permission prompts, interrupts");
+  tools->add_flag("-j,--json", tools_opts.json, "Print JSON");
+  tools->add_option("--by", tools_opts.by, "Group by tool, session or project")
+      ->check(CLI::IsMember({"tool", "session", "project"}));
+  tools->add_option("-s,--since", tools_opts.since, "Keep calls on or after this local date");
+  tools->add_option("-u,--until", tools_opts.until, "Keep calls on or before this local date");
+  tools->add_option("-p,--project", tools_opts.project,
+                    "Only this project (its path or directory name)");
+  tools->add_option("--session", tools_opts.session, "Only this session");
+  tools->add_option("-z,--timezone", tools_opts.timezone, "IANA time zone for dates");
+  tools->add_option("--ledger", tools_opts.ledger_path, "Ledger file");
+
+  std::vector<std::string> emit_args;
+  CLI::App* emit = app.add_subcommand(
+      "emit", "Report a harness event (start, end, ...) of a task run; see `ccgauge emit --help`");
+  emit->prefix_command();
+  emit->allow_extras();
+
+  HarnessCommandOptions harness_opts;
+  CLI::App* harness = app.add_subcommand(
+      "harness", "Harness runs with their sessions' tokens and cost; success rate per label");
+  harness->add_flag("-j,--json", harness_opts.json, "Print JSON");
+  harness->add_option("--label", harness_opts.label, "Only runs with this label");
+  harness->add_option("-m,--mode", harness_opts.mode, "Cost mode: auto, calculate, display")
+      ->check(CLI::IsMember({"auto", "calculate", "display"}));
+  harness->add_option("--ledger", harness_opts.ledger_path, "Ledger file");
+
   std::string demo_dir;
   std::string demo_size = "20MiB";
   std::uint64_t demo_seed = 42;
@@ -235,6 +291,24 @@ int run_parsed(int argc, char** argv) {
   }
   if (*demo) {
     return run_demo(demo_dir, demo_size, demo_seed);
+  }
+  if (*hook) {
+    return run_hook(hook_opts);
+  }
+  if (*hooks) {
+    hooks_opts.action = hooks_install->parsed()     ? HooksAction::kInstall
+                        : hooks_uninstall->parsed() ? HooksAction::kUninstall
+                                                    : HooksAction::kStatus;
+    return run_hooks_settings(hooks_opts);
+  }
+  if (*tools) {
+    return run_tools(tools_opts);
+  }
+  if (*emit) {
+    return run_emit(emit->remaining());
+  }
+  if (*harness) {
+    return run_harness(harness_opts);
   }
   // Bare `ccgauge` is `ccgauge daily`, as in ccusage.
   CommonOptions defaults;
@@ -304,6 +378,36 @@ int exec_daemon(int argc, char** argv) {
   return 1;
 }
 
+// `hook` runs on every hook event and `emit` in harness loops: like the status line, they are
+// reached without building the CLI11 tree. `hook` ignores arguments it does not know (a hook
+// must never fail over a flag); `emit` parses its own (run_emit).
+std::optional<int> run_hook_or_emit_fast(int argc, char** argv) {
+  if (argc < 2) {
+    return std::nullopt;
+  }
+  std::string_view command = argv[1];
+  if (command == "emit") {
+    return run_emit(std::vector<std::string>(argv + 2, argv + argc));
+  }
+  if (command != "hook") {
+    return std::nullopt;
+  }
+  HookCommandOptions options;
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--ledger" && i + 1 < argc) {
+      options.ledger_path = argv[++i];
+    } else if (arg.starts_with("--ledger=")) {
+      options.ledger_path = std::string(arg.substr(9));
+    } else if (arg == "--tool-input") {
+      options.tool_input = true;
+    } else if (arg == "-h" || arg == "--help") {
+      return std::nullopt;  // CLI11 prints the help.
+    }
+  }
+  return run_hook(options);
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -312,6 +416,9 @@ int run(int argc, char** argv) {
   }
   try {
     if (auto rc = run_statusline_fast(argc, argv)) {
+      return *rc;
+    }
+    if (auto rc = run_hook_or_emit_fast(argc, argv)) {
       return *rc;
     }
     return run_parsed(argc, argv);

@@ -5,11 +5,20 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "analytics/harness.h"
 #include "analytics/reports.h"
+#include "analytics/tools.h"
 #include "cli/environment.h"
+#include "core/result.h"
+
+namespace ccgauge::ledger {
+class Ledger;
+struct EventRow;
+}  // namespace ccgauge::ledger
 
 namespace ccgauge::cli {
 
@@ -77,5 +86,80 @@ std::string render_systemd_unit(const std::string& executable, const std::string
                                 const std::vector<std::pair<std::string, std::string>>& env);
 
 int run_demo(const std::string& dir, const std::string& size, std::uint64_t seed);
+
+// --- Hooks and harness runs (hooks_commands.cpp) ------------------------------------------------
+
+struct HookCommandOptions {
+  std::string ledger_path;  // empty: the default
+  bool tool_input = false;  // --tool-input: keep a summary of each tool's input (hook_event.h)
+};
+
+// `ccgauge hook`: the command Claude Code's hooks run. Reads the hook JSON on stdin, records it
+// in the ledger (or, when the ledger is busy for 40 ms, in the spool), prints nothing and exits
+// 0, always; a reason for anything that went wrong goes to $XDG_STATE_HOME/ccgauge/hook.log.
+int run_hook(const HookCommandOptions& options);
+
+// `ccgauge emit <event> [--task ID] ...`: one harness event, sent to the daemon at $CCGAUGE_URL
+// (default http://127.0.0.1:8321; bearer $CCGAUGE_TOKEN) when it answers within 50 ms, else
+// written to the ledger, else spooled. `args` are the words after "emit". Exits 0 whatever
+// happens to the delivery (a harness loop must not fail over it), 2 with the usage on bad
+// arguments.
+int run_emit(const std::vector<std::string>& args);
+
+enum class HooksAction { kInstall, kUninstall, kStatus };
+
+struct HooksSettingsOptions {
+  HooksAction action = HooksAction::kStatus;
+  std::string settings_path;  // --settings FILE
+  std::string project_dir;    // --project DIR: DIR/.claude/settings.json
+  std::string events;         // --events a,b,c or "all"; empty: the recommended set
+  bool tool_input = false;    // install `ccgauge hook --tool-input`
+};
+
+// `ccgauge hooks install|uninstall|status`.
+int run_hooks_settings(const HooksSettingsOptions& options);
+
+// The hook events `hooks install` registers by default: telemetry.md 3.6's monitor set plus
+// PreToolUse (call durations and interrupts) and PermissionRequest (permission prompts).
+const std::vector<std::string>& recommended_hook_events();
+
+struct ToolsCommandOptions {
+  std::optional<std::string> since;  // local dates, YYYYMMDD or YYYY-MM-DD
+  std::optional<std::string> until;
+  std::string timezone;
+  bool json = false;
+  std::string by = "tool";  // tool, session or project
+  std::optional<std::string> project;
+  std::optional<std::string> session;
+  std::string ledger_path;
+};
+
+// `ccgauge tools`: tool calls, failures, durations, permission prompts, denials, interrupts.
+int run_tools(const ToolsCommandOptions& options);
+
+struct HarnessCommandOptions {
+  bool json = false;
+  std::optional<std::string> label;
+  std::string mode = "auto";  // cost mode
+  std::string ledger_path;
+  int threads = 0;
+};
+
+// `ccgauge harness`: harness runs joined with their sessions' cost, success rate per label,
+// cost per task. Catches up the transcripts first.
+int run_harness(const HarnessCommandOptions& options);
+
+// The JSON of `ccgauge tools --json` and `ccgauge harness --json`, which the daemon's
+// /api/v1/tools and /api/v1/harness serve as well.
+std::string render_tools_json(const analytics::ToolsReport& report, analytics::ToolGrouping by);
+std::string render_harness_json(const analytics::HarnessReport& report);
+
+// For the daemon's POST /api/v1/harness (and /metrics/harness): validates one harness event
+// (ingest/hooks/harness_event.h) and records it; returns the stored row. kInvalidInput errors
+// say what is wrong with the event (answer 400 with the message); others are the ledger's (503
+// for kUnavailable, else 500). An event whose event_id was recorded before is not recorded again
+// and is not an error.
+Result<ledger::EventRow> record_harness_event(ledger::Ledger& ledger, std::string_view json_text,
+                                              Instant now);
 
 }  // namespace ccgauge::cli

@@ -399,7 +399,8 @@ int run_statusline(const StatusLineOptions& o) {
                                     : render_template(format, fields));
   std::fflush(stdout);
   // The line is out; a checkpoint now would still delay the exit Claude Code waits for.
-  if (ledger->wal_pages() >= kCheckpointPages) {
+  if (ledger->wal_pages() >= kCheckpointPages ||
+      ledger->wal_file_bytes() >= kCheckpointPages * 4096) {
     ledger->checkpoint_in_background();
   }
   return 0;

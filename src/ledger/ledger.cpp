@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -627,17 +629,37 @@ Status Ledger::commit(IngestBatch& batch) {
   return committed;
 }
 
-void Ledger::checkpoint_in_background() const {
-  // Double fork: the child exits at once (reaped here), the grandchild is adopted by init, so
-  // nobody waits for it and it holds no pipe of the caller's open. It uses a connection of its
-  // own: a SQLite connection must not be used across fork().
-  std::fflush(nullptr);
-  pid_t child = ::fork();
-  if (child < 0) {
+std::int64_t Ledger::wal_file_bytes() const {
+  struct stat st {};
+  return ::stat((db_.path() + "-wal").c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size)
+                                                         : 0;
+}
+
+void Ledger::checkpoint_in_background() const { ledger::checkpoint_in_background(db_.path()); }
+
+void checkpoint_in_background(const std::string& path) {
+  // One at a time: a checkpoint already running (its lock held) makes this a no-op, so calls
+  // never pile up processes.
+  std::string lock_path = path + ".checkpoint.lock";
+  int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0) {
     return;
   }
-  if (child > 0) {
-    ::waitpid(child, nullptr, 0);
+  if (::flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock);
+    return;
+  }
+  // Double fork: the child exits at once (reaped here), the grandchild is adopted by init, so
+  // nobody waits for it and it holds no pipe of the caller's open. It uses a connection of its
+  // own: a SQLite connection must not be used across fork(). It inherits the lock (flock locks
+  // belong to the open file, shared across fork); the parent's copy closes below.
+  std::fflush(nullptr);
+  pid_t child = ::fork();
+  if (child != 0) {
+    if (child > 0) {
+      ::waitpid(child, nullptr, 0);
+    }
+    ::close(lock);
     return;
   }
   ::setsid();
@@ -648,8 +670,10 @@ void Ledger::checkpoint_in_background() const {
   for (int fd = 0; fd <= 2; ++fd) {
     ::dup2(null, fd);
   }
-  if (auto db = Database::open(db_.path(), Database::Mode::kReadWrite, 1000)) {
-    (void)db->exec("PRAGMA wal_checkpoint(PASSIVE)");
+  // TRUNCATE leaves an empty WAL, so the next process that opens the ledger alone has nothing
+  // to read back; it waits (up to the busy timeout) for readers of old frames to finish.
+  if (auto db = Database::open(path, Database::Mode::kReadWrite, 2000)) {
+    (void)db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   ::_exit(0);
 }

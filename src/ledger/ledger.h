@@ -204,6 +204,8 @@ class Ledger {
   // checkpoint_in_background() hands the checkpoint to a detached child process.
   void defer_checkpoints() { db_.defer_checkpoints(); }
   int wal_pages() const { return db_.wal_pages(); }
+  // The size of the -wal file (frames already checkpointed included).
+  std::int64_t wal_file_bytes() const;
   void checkpoint_in_background() const;
 
   // The connection, for the ledger module's own readers and writers in other files
@@ -230,6 +232,10 @@ class Ledger {
   std::optional<Statement> insert_limit_;
   std::optional<Statement> upsert_session_status_;
 };
+
+// Hands a PASSIVE checkpoint of the ledger file at `path` to a detached child process with a
+// connection of its own (Ledger::checkpoint_in_background, for callers without a Ledger).
+void checkpoint_in_background(const std::string& path);
 
 // The dedupe key of a record (see the class comment).
 std::string dedupe_key(const UsageRecord& record);
