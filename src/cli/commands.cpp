@@ -336,9 +336,9 @@ int run_period_report(analytics::PeriodKind kind, const CommonOptions& o,
   ro.until = *until;
   ro.by_project = o.instances && kind != analytics::PeriodKind::kSession;
   ro.start_of_week = weekday_named(start_of_week);
-  // Sessions need every request; the other periods read the ledger's quarter-hour sums, which
-  // carry the cost under the chosen mode already.
-  bool per_request = kind == analytics::PeriodKind::kSession;
+  // Sessions, and reports for one host or user, need every request; the other periods read the
+  // ledger's quarter-hour sums, which carry the cost under the chosen mode already.
+  bool per_request = kind == analytics::PeriodKind::kSession || o.host || o.user;
   if (!per_request) {
     ro.mode = analytics::CostMode::kCalculate;
   }
@@ -350,6 +350,8 @@ int run_period_report(analytics::PeriodKind kind, const CommonOptions& o,
     }
   };
   ledger::RequestQuery query = query_for(c.zone, *since, *until);
+  query.host = o.host;
+  query.user = o.user;
   auto status = per_request ? c.ledger->for_each_request(query, add)
                             : c.ledger->for_each_rollup(query, cost_mode(o.mode), add);
   if (!status) {

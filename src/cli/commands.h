@@ -34,6 +34,9 @@ struct CommonOptions {
   std::string timezone;  // empty: $TZ, then the system's
   bool instances = false;
   std::optional<std::string> project;
+  // Period reports only: requests from this host / of this user (known through OpenTelemetry).
+  std::optional<std::string> host;
+  std::optional<std::string> user;
   bool compact = false;
   bool no_cost = false;
   std::optional<bool> color;  // --color / --no-color; unset: NO_COLOR, FORCE_COLOR, isatty

@@ -20,6 +20,8 @@
 // - When one side has no request id: join on session, model and token counts (input, output,
 //   cache read, cache creation) within kJoinWindow of each other. One transcript row joins at
 //   most one OTLP record this way.
+// - OTLP records among themselves: the key is the request id ("otlp:<id>"), else the content
+//   hash above, so an export sent twice counts once.
 // A ledger without OTLP rows pays nothing for this: transcript records are only checked
 // against OTLP rows once there are some.
 //

@@ -366,8 +366,17 @@ Status RequestWriter::Impl::write_one(SourcedRecord& sr, const std::string& key)
     return tl::unexpected(has_twin.error());
   }
   if (found == Found::kAbsent) {
-    // A new transcript record takes over the OTLP row of the same request, if there is one.
-    return *has_twin ? write_row(sr, key, twin.id, twin.old) : write_row(sr, key, std::nullopt, old);
+    if (!*has_twin) {
+      return write_row(sr, key, std::nullopt, old);
+    }
+    // A new transcript record takes over the OTLP row of the same request, unless it is a
+    // snapshot of the response with fewer output tokens than the event's final count: then the
+    // row keeps the event's numbers until the transcript's final line comes.
+    if (r.tokens.output < twin.old.tokens.output) {
+      sr.outcome = WriteOutcome::kKept;
+      return {};
+    }
+    return write_row(sr, key, twin.id, twin.old);
   }
   if (auto s = write_row(sr, key, existing_id, old); !s) {
     return s;
@@ -706,7 +715,13 @@ Status RequestWriter::ensure_indexes(Database& db) { return db.exec(kCreateIndex
 void collapse_duplicates(std::vector<SourcedRecord>& records) {
   for (SourcedRecord& r : records) {
     if (r.key.empty()) {
-      dedupe_key_into(r.record, r.key);
+      if (r.source == kOtlpSource && r.record.message_id.empty() &&
+          !r.record.request_id.empty()) {
+        // An OTLP event's request id identifies it (two requests may share their content).
+        r.key.assign("otlp:").append(r.record.request_id);
+      } else {
+        dedupe_key_into(r.record, r.key);
+      }
       r.key_hash = key_hash(r.key);
     }
   }
