@@ -72,7 +72,7 @@ struct Shared {
     OtlpBatch batch;
     if constexpr (std::is_same_v<Decoded, otlp::DecodedLogs>) {
       records = decoded->record_count();
-      otlp::MappedLogs logs = otlp::map_logs(*decoded, options.mapping);
+      otlp::MappedLogs logs = otlp::map_logs(std::move(*decoded), options.mapping);
       rejected = std::move(logs.rejected);
       batch = batch_from(std::move(logs));
     } else if constexpr (std::is_same_v<Decoded, otlp::DecodedMetrics>) {

@@ -2,6 +2,8 @@
 // server::Server of its own. Handlers run on that server's io thread: they decode, map and hand
 // the result to the sink, and never wait for the ledger.
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -140,7 +142,7 @@ Result<Mapped> decode_and_map(Signal signal, Encoding encoding, std::string_view
         return tl::unexpected(decoded.error());
       }
       out.records = decoded->record_count();
-      otlp::MappedLogs logs = otlp::map_logs(*decoded, mapping);
+      otlp::MappedLogs logs = otlp::map_logs(std::move(*decoded), mapping);
       out.rejected = std::move(logs.rejected);
       out.batch = batch_from(std::move(logs));
       return out;
@@ -273,6 +275,7 @@ Result<std::unique_ptr<OtlpHttpReceiver>> OtlpHttpReceiver::start(
                                                  server.error().message));
   }
   impl->server = std::move(*server);
+  impl->server->post([] { ::pthread_setname_np(::pthread_self(), "ccg-otlp-http"); });
   return std::unique_ptr<OtlpHttpReceiver>(new OtlpHttpReceiver(std::move(impl)));
 }
 

@@ -83,8 +83,10 @@ constexpr auto kStateTick = std::chrono::seconds(15);
 // Directories the watcher could not watch are rescanned this often.
 constexpr auto kDegradedRescan = std::chrono::seconds(30);
 // After OTLP commits the state is recomputed at most this often (exports can come hundreds of
-// times a second).
+// times a second), and at most a tenth of the time: recomputing reads the day's requests, which a
+// flood of exports makes many.
 constexpr auto kOtlpRecompute = std::chrono::milliseconds(500);
+constexpr int kOtlpRecomputeShare = 10;
 // Metric series not seen for this long are forgotten (a cumulative one then restarts from a
 // baseline).
 constexpr auto kMetricSeriesIdle = std::chrono::hours(6);
@@ -153,6 +155,9 @@ class Ingestor {
       return s;
     }
     recompute(/*publish=*/false);
+    // A long-lived single writer: checkpoint every 16 MiB of WAL rather than every 1 MiB, so an
+    // OTLP flood does not copy its pages into the database at every commit.
+    (void)ledger_.database().exec("PRAGMA wal_autocheckpoint=4096");
     return {};
   }
 
@@ -160,6 +165,7 @@ class Ingestor {
     auto next_tick = std::chrono::steady_clock::now() + kStateTick;
     auto next_rescan = std::chrono::steady_clock::now() + kDegradedRescan;
     auto last_recompute = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::duration recompute_cost{};
     // When OTLP commits want the state recomputed; max(): none pending.
     constexpr auto kNone = std::chrono::steady_clock::time_point::max();
     auto otlp_recompute = kNone;
@@ -175,7 +181,9 @@ class Ingestor {
         break;
       }
       if (sink_ && (fds[2].revents & POLLIN) != 0 && commit_otlp() && otlp_recompute == kNone) {
-        otlp_recompute = last_recompute + kOtlpRecompute;
+        otlp_recompute =
+            last_recompute + std::max<std::chrono::steady_clock::duration>(
+                                 kOtlpRecompute, kOtlpRecomputeShare * recompute_cost);
       }
       bool changed = false;
       if (watcher_ && (fds[1].revents & POLLIN) != 0) {
@@ -215,6 +223,7 @@ class Ingestor {
         otlp_recompute = kNone;
         last_recompute = now;
         recompute(/*publish=*/true);
+        recompute_cost = std::chrono::steady_clock::now() - now;
       }
     }
     if (sink_) {
@@ -282,6 +291,9 @@ class Ingestor {
   }
 
   void publish(const ledger::IngestBatch& batch) {
+    // Without WebSocket clients there is nobody to format events for (an OTLP flood commits
+    // tens of thousands of requests a second).
+    bool listened = ctx_.hub().stats().clients > 0;
     for (const ledger::SourcedRecord& sr : batch.records) {
       if (sr.outcome != ledger::WriteOutcome::kInserted &&
           sr.outcome != ledger::WriteOutcome::kReplaced) {
@@ -289,6 +301,10 @@ class Ingestor {
       }
       ++health_.requests_committed;
       const UsageRecord& r = sr.record;
+      if (!listened) {
+        known_sessions_.insert(r.session_id);
+        continue;
+      }
       Nanodollars cost = r.reported_cost.value_or(0);
       if (!r.reported_cost) {
         if (const pricing::ModelPrice* price = ctx_.prices().find(r.model)) {
@@ -627,7 +643,10 @@ int run_serve(const ServeOptions& o) {
   std::fflush(stdout);
 
   std::atomic<bool> stopping{false};
-  std::thread ingest_thread([&] { ingestor.run(stopping); });
+  std::thread ingest_thread([&] {
+    ::pthread_setname_np(::pthread_self(), "ccg-ingest");
+    ingestor.run(stopping);
+  });
   int sig = 0;
   sigwait(&signals, &sig);
   fmt::print(stderr, "ccgauge serve: {} received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -167,10 +167,11 @@ CREATE TABLE IF NOT EXISTS origins(
 -- user: the e-mail, else the account UUID, else the user.id of the origin.
 ALTER TABLE requests ADD COLUMN user TEXT NOT NULL DEFAULT '';
 ALTER TABLE requests ADD COLUMN origin INTEGER;
-CREATE INDEX IF NOT EXISTS requests_request_id ON requests(request_id) WHERE request_id != '';
+-- The join looks requests up by request id, and those without one by session and time. (Not a
+-- partial index: a bound request id compared with a partial index's condition would make SQLite
+-- re-prepare the statement at every binding.)
+CREATE INDEX IF NOT EXISTS requests_request_id ON requests(request_id, session, ts);
 CREATE INDEX IF NOT EXISTS requests_otlp ON requests(session, ts) WHERE source = 'otlp';
-CREATE INDEX IF NOT EXISTS requests_no_request_id ON requests(session, ts) WHERE request_id = '';
-CREATE INDEX IF NOT EXISTS requests_host ON requests(host, ts) WHERE host != '';
 ALTER TABLE events ADD COLUMN origin INTEGER;
 ALTER TABLE events ADD COLUMN model TEXT NOT NULL DEFAULT '';
 ALTER TABLE events ADD COLUMN prompt_id TEXT NOT NULL DEFAULT '';

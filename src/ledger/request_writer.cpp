@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <climits>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <unordered_map>
@@ -24,27 +26,26 @@ constexpr const char* kProbeById = CCG_PROBE_COLUMNS "WHERE id = ?1";
 
 // The cross-source join (ledger.h). Columns as in the probes, then source (18) and origin (19).
 #define CCG_JOIN_COLUMNS CCG_REQUEST_COLUMNS ", source, origin FROM requests "
-// Rows of a request id, transcript rows first.
+// Rows of a request id. (No ORDER BY in these queries: a sorter costs more than the rows, 0 or
+// 1 of them; first_row() picks.)
 constexpr const char* kByRequestId =
-    CCG_JOIN_COLUMNS "WHERE request_id = ?1 AND request_id != '' ORDER BY source = 'otlp'";
+    CCG_JOIN_COLUMNS "WHERE request_id = ?1";
 // The same request by content: ?1 session, ?2..?3 the time window, ?4 model, ?5 input,
-// ?6 output, ?7 cache read, ?8 cache creation; the nearest in time to ?9 first.
+// ?6 output, ?7 cache read, ?8 cache creation.
 #define CCG_SAME_CONTENT                                                                     \
   "session = ?1 AND ts BETWEEN ?2 AND ?3 AND model = ?4 AND input = ?5 AND output = ?6 AND " \
   "cache_read = ?7 AND cache_write_5m + cache_write_1h = ?8 "
 // OTLP rows a transcript record without request id (?10 = '') joins, or any OTLP row without
 // one.
 constexpr const char* kOtlpNear = CCG_JOIN_COLUMNS "WHERE source = 'otlp' AND " CCG_SAME_CONTENT
-                                                   "AND (?10 = '' OR request_id = '') "
-                                                   "ORDER BY abs(ts - ?9) LIMIT 1";
+                                                   "AND (?9 = '' OR request_id = '')";
 // Transcript rows not joined yet, without a request id (for an OTLP record with one).
 constexpr const char* kTranscriptNearUnkeyed =
     CCG_JOIN_COLUMNS "WHERE request_id = '' AND " CCG_SAME_CONTENT
-                     "AND source != 'otlp' AND origin IS NULL ORDER BY abs(ts - ?9) LIMIT 1";
+                     "AND source != 'otlp' AND origin IS NULL";
 // Transcript rows not joined yet, any (for an OTLP record without request id).
 constexpr const char* kTranscriptNear =
-    CCG_JOIN_COLUMNS "WHERE " CCG_SAME_CONTENT
-                     "AND source != 'otlp' AND origin IS NULL ORDER BY abs(ts - ?9) LIMIT 1";
+    CCG_JOIN_COLUMNS "WHERE " CCG_SAME_CONTENT "AND source != 'otlp' AND origin IS NULL";
 #undef CCG_SAME_CONTENT
 #undef CCG_JOIN_COLUMNS
 #undef CCG_PROBE_COLUMNS
@@ -60,8 +61,7 @@ constexpr const char* kAnyOtlp = "SELECT EXISTS(SELECT 1 FROM requests WHERE sou
 constexpr const char* kCreateIndexes =
     "CREATE INDEX IF NOT EXISTS requests_key_hash ON requests(key_hash);"
     "CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);"
-    "CREATE INDEX IF NOT EXISTS requests_request_id ON requests(request_id) "
-    "WHERE request_id != '';";
+    "CREATE INDEX IF NOT EXISTS requests_request_id ON requests(request_id, session, ts);";
 
 constexpr const char* kInsert = R"sql(
 INSERT INTO requests(key_hash, key, message_id, request_id, ts, session, project, model, agent,
@@ -260,8 +260,9 @@ struct RequestWriter::Impl {
     bool has_origin = false;
     Contribution old;
   };
-  // Steps `q` (bound by the caller) to its first row, kept in `row`; resets q.
-  Result<bool> first_row(Statement& q, JoinRow& row);
+  // Steps `q` (bound by the caller) through its rows and keeps in `row` the best: a transcript
+  // row before an OTLP row, then the nearest to near_ts, then the oldest. Resets q.
+  Result<bool> first_row(Statement& q, JoinRow& row, std::int64_t near_ts);
   void bind_same_content(Statement& q, const UsageRecord& r);
   Result<bool> find_by_request_id(const UsageRecord& r, JoinRow& row);
   // An OTLP row the transcript record `r` is the same request as.
@@ -449,17 +450,32 @@ Status RequestWriter::Impl::write_row(SourcedRecord& sr, const std::string& key,
   return {};
 }
 
-Result<bool> RequestWriter::Impl::first_row(Statement& q, JoinRow& row) {
-  auto step = q.step();
-  if (!step) {
-    q.reset();
-    return tl::unexpected(step.error());
-  }
-  bool found = *step == Statement::StepResult::kRow;
-  if (found) {
-    row.id = q.column_int(0);
+Result<bool> RequestWriter::Impl::first_row(Statement& q, JoinRow& row, std::int64_t near_ts) {
+  bool found = false;
+  std::int64_t best_distance = INT64_MAX;
+  std::int64_t best_id = 0;
+  for (;;) {
+    auto step = q.step();
+    if (!step) {
+      q.reset();
+      return tl::unexpected(step.error());
+    }
+    if (*step == Statement::StepResult::kDone) {
+      break;
+    }
+    // Transcript rows before OTLP rows, then the nearest in time.
+    bool otlp = q.column_text(18) == kOtlpSource;
+    std::int64_t distance = (otlp ? INT64_MAX / 2 : 0) + std::abs(q.column_int(4) - near_ts) / 2;
+    if (found && (distance > best_distance ||
+                  (distance == best_distance && q.column_int(0) > best_id))) {
+      continue;
+    }
+    found = true;
+    best_distance = distance;
+    best_id = q.column_int(0);
+    row.id = best_id;
     load_contribution(q, row.old, old_strings);
-    row.otlp = q.column_text(18) == kOtlpSource;
+    row.otlp = otlp;
     row.has_origin = !q.column_is_null(19);
   }
   q.reset();
@@ -476,8 +492,7 @@ void RequestWriter::Impl::bind_same_content(Statement& q, const UsageRecord& r) 
       .bind(5, r.tokens.input)
       .bind(6, r.tokens.output)
       .bind(7, r.tokens.cache_read)
-      .bind(8, r.tokens.cache_creation())
-      .bind(9, ts);
+      .bind(8, r.tokens.cache_creation());
 }
 
 Result<bool> RequestWriter::Impl::find_by_request_id(const UsageRecord& r, JoinRow& row) {
@@ -485,7 +500,7 @@ Result<bool> RequestWriter::Impl::find_by_request_id(const UsageRecord& r, JoinR
     return false;
   }
   by_request_id.bind(1, r.request_id);
-  return first_row(by_request_id, row);
+  return first_row(by_request_id, row, to_epoch_ms(r.instant));
 }
 
 Result<bool> RequestWriter::Impl::find_otlp_twin(const UsageRecord& r, JoinRow& row) {
@@ -494,14 +509,14 @@ Result<bool> RequestWriter::Impl::find_otlp_twin(const UsageRecord& r, JoinRow& 
     return by_id;
   }
   bind_same_content(otlp_near, r);
-  otlp_near.bind(10, r.request_id);
-  return first_row(otlp_near, row);
+  otlp_near.bind(9, r.request_id);
+  return first_row(otlp_near, row, to_epoch_ms(r.instant));
 }
 
 Result<bool> RequestWriter::Impl::find_transcript_twin(const UsageRecord& r, JoinRow& row) {
   Statement& q = r.request_id.empty() ? transcript_near : transcript_near_unkeyed;
   bind_same_content(q, r);
-  return first_row(q, row);
+  return first_row(q, row, to_epoch_ms(r.instant));
 }
 
 Status RequestWriter::Impl::lend_origin_to(std::int64_t id, const SourcedRecord& sr) {
@@ -540,11 +555,14 @@ Status RequestWriter::Impl::write_otlp(SourcedRecord& sr, const std::string& key
     sr.outcome = WriteOutcome::kKept;
     return row.otlp || row.has_origin ? Status{} : lend_origin_to(row.id, sr);
   }
-  // The same record sent again (no request id): its content key is stored.
+  // A record with a request id has the key "otlp:<id>", which no stored row has (the lookup
+  // above found none with that id). One without: the same record sent again has its content key.
   std::int64_t existing_id = 0;
   Contribution old;
   Error error;
-  Found found = find_stored(r, key, sr.key_hash, existing_id, old, error);
+  Found found = r.request_id.empty()
+                    ? find_stored(r, key, sr.key_hash, existing_id, old, error)
+                    : Found::kAbsent;
   if (found == Found::kError) {
     return tl::unexpected(error);
   }

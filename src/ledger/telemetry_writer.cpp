@@ -55,9 +55,10 @@ std::string attributes_json(const Attributes& attributes, bool skip_columns) {
   return w.take();
 }
 
-std::string text_of(const Attributes& attributes, std::string_view key) {
+// The attribute's text (owned by `attributes`), or empty.
+std::string_view text_of(const Attributes& attributes, std::string_view key) {
   const std::string* v = find_attribute(attributes, key);
-  return v != nullptr ? *v : std::string();
+  return v != nullptr ? std::string_view(*v) : std::string_view();
 }
 
 std::optional<bool> bool_of(const Attributes& attributes, std::string_view key) {
@@ -116,6 +117,8 @@ std::string_view user_of(const TelemetryOrigin& origin) {
 }
 
 std::string otlp_event_key(const TelemetryEvent& e) {
+  // Readable and ordered (session, then sequence): the unique index grows at its end instead of
+  // at random places, which keeps inserts cheap.
   if (e.sequence) {
     const std::string* stamp = find_attribute(e.attributes, "event.timestamp");
     return fmt::format("otlp|{}|{}|{}|{}", e.session_id, *e.sequence,
@@ -130,7 +133,7 @@ std::string otlp_event_key(const TelemetryEvent& e) {
     h = fnv1a(fnv1a(h, key), "\x1f");
     h = fnv1a(fnv1a(h, value), "\x1e");
   }
-  return fmt::format("otlp|h:{:016x}", h);
+  return fmt::format("otlp|{}|h:{:016x}", e.session_id, h);
 }
 
 TelemetryWriter::TelemetryWriter(Statement insert_origin, Statement find_origin,
@@ -155,6 +158,18 @@ Result<TelemetryWriter> TelemetryWriter::prepare(Database& db) {
 }
 
 Result<std::int64_t> TelemetryWriter::origin_id(const TelemetryOrigin& o) {
+  if (last_origin_ && *last_origin_ == o) {
+    return last_origin_id_;
+  }
+  auto id = lookup_origin(o);
+  if (id) {
+    last_origin_ = o;
+    last_origin_id_ = *id;
+  }
+  return id;
+}
+
+Result<std::int64_t> TelemetryWriter::lookup_origin(const TelemetryOrigin& o) {
   scratch_.clear();
   for (std::string_view piece : {std::string_view(o.service_name), std::string_view(o.service_version),
                                  std::string_view(o.host), std::string_view(o.user_id),
@@ -206,10 +221,7 @@ Result<std::int64_t> TelemetryWriter::write_events(Database& db,
       return tl::unexpected(origin.error());
     }
     std::string key = otlp_event_key(e);
-    std::string project = text_of(e.attributes, "project");
-    std::string tool = text_of(e.attributes, "tool_name");
-    std::string tool_use_id = text_of(e.attributes, "tool_use_id");
-    std::string error = text_of(e.attributes, "error");
+    std::string_view error = text_of(e.attributes, "error");
     if (error.empty()) {
       error = text_of(e.attributes, "error_type");
     }
@@ -219,11 +231,11 @@ Result<std::int64_t> TelemetryWriter::write_events(Database& db,
         .bind(2, to_epoch_ms(e.instant))
         .bind(3, e.name)
         .bind(4, e.session_id)
-        .bind(5, project)
+        .bind(5, text_of(e.attributes, "project"))
         .bind(6, e.origin.host)
         .bind(7, user_of(e.origin))
-        .bind(8, tool)
-        .bind(9, tool_use_id)
+        .bind(8, text_of(e.attributes, "tool_name"))
+        .bind(9, text_of(e.attributes, "tool_use_id"))
         .bind(10, success ? std::optional<std::int64_t>(*success ? 1 : 0) : std::nullopt)
         .bind(11, int_of(e.attributes, "duration_ms"))
         .bind(12, error)
@@ -245,8 +257,8 @@ Status TelemetryWriter::write_metric_points(const std::vector<MetricPoint>& poin
     if (!origin) {
       return tl::unexpected(origin.error());
     }
-    std::string type = text_of(p.attributes, "type");
-    std::string project = text_of(p.attributes, "project");
+    std::string_view type = text_of(p.attributes, "type");
+    std::string_view project = text_of(p.attributes, "project");
     std::string attributes = attributes_json(p.attributes, true);
     insert_point_.bind(1, to_epoch_ms(p.instant))
         .bind(2, to_epoch_ms(p.start))

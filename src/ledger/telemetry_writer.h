@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -24,7 +25,8 @@ namespace ccgauge::ledger {
 std::string_view user_of(const TelemetryOrigin& origin);
 
 // The idempotency key of an OTLP event: session, event.sequence, event.timestamp and name when
-// the event has a sequence (what a retried export sends again), else a hash of its content.
+// the event has a sequence (what a retried export sends again), else the session and a hash of
+// its content.
 std::string otlp_event_key(const TelemetryEvent& event);
 
 class TelemetryWriter {
@@ -44,11 +46,15 @@ class TelemetryWriter {
 
   // Forgets the cached origin ids: call after a transaction that failed (its origins rolled
   // back).
-  void forget_cache() { origin_ids_.clear(); }
+  void forget_cache() {
+    origin_ids_.clear();
+    last_origin_.reset();
+  }
 
  private:
   TelemetryWriter(Statement insert_origin, Statement find_origin, Statement insert_event,
                   Statement insert_point);
+  Result<std::int64_t> lookup_origin(const TelemetryOrigin& origin);
 
   Statement insert_origin_;
   Statement find_origin_;
@@ -56,6 +62,10 @@ class TelemetryWriter {
   Statement insert_point_;
   std::unordered_map<std::string, std::int64_t> origin_ids_;  // canonical text -> id
   std::string scratch_;                                       // canonical text being built
+  // The origin looked up last: records of one export share theirs, and comparing is cheaper
+  // than building the canonical text.
+  std::optional<TelemetryOrigin> last_origin_;
+  std::int64_t last_origin_id_ = 0;
 };
 
 }  // namespace ccgauge::ledger

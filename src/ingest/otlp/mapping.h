@@ -68,6 +68,8 @@ struct MappedLogs {
 // An api_request whose token or cost attributes are not numbers, or are negative, is rejected
 // whole (no usage record, no event).
 MappedLogs map_logs(const DecodedLogs& logs, const MappingOptions& options = {});
+// The same, moving the records' attributes into the events instead of copying them.
+MappedLogs map_logs(DecodedLogs&& logs, const MappingOptions& options = {});
 
 struct MappedMetrics {
   // One per usable data point of a sum or gauge, as sent (cumulative points stay cumulative:
