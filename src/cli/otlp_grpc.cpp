@@ -100,9 +100,35 @@ struct Shared {
   }
 };
 
+// Each call's request and response live in a protobuf arena of their own: parsing a request of
+// hundreds of records then costs a few large allocations instead of one per string, and freeing
+// it one.
+template <class Request, class Response>
+class ArenaMessages final : public grpc::MessageHolder<Request, Response> {
+ public:
+  ArenaMessages() {
+    this->set_request(google::protobuf::Arena::CreateMessage<Request>(&arena_));
+    this->set_response(google::protobuf::Arena::CreateMessage<Response>(&arena_));
+  }
+  void Release() override { delete this; }
+
+ private:
+  google::protobuf::Arena arena_;
+};
+
+template <class Request, class Response>
+class ArenaAllocator final : public grpc::MessageAllocator<Request, Response> {
+ public:
+  grpc::MessageHolder<Request, Response>* AllocateMessages() override {
+    return new ArenaMessages<Request, Response>();
+  }
+};
+
 class LogsService final : public pb_logs::LogsService::CallbackService {
  public:
-  explicit LogsService(Shared& shared) : shared_(shared) {}
+  explicit LogsService(Shared& shared) : shared_(shared) {
+    SetMessageAllocatorFor_Export(&allocator_);
+  }
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
                                    const pb_logs::ExportLogsServiceRequest* request,
                                    pb_logs::ExportLogsServiceResponse* response) override {
@@ -123,6 +149,7 @@ class LogsService final : public pb_logs::LogsService::CallbackService {
 
  private:
   Shared& shared_;
+  ArenaAllocator<pb_logs::ExportLogsServiceRequest, pb_logs::ExportLogsServiceResponse> allocator_;
 };
 
 class MetricsService final : public pb_metrics::MetricsService::CallbackService {
