@@ -13,6 +13,7 @@
 #include <exception>
 #include <string>
 
+#include "cli/activity.h"
 #include "cli/cli_options.h"
 #include "cli/commands.h"
 #include "cli/environment.h"
@@ -101,6 +102,11 @@ int run_parsed(int argc, char** argv) {
     if (periods[i].kind == analytics::PeriodKind::kSession) {
       st.cmd->add_option("--id", st.id, "Show one session's requests");
     }
+    st.cmd->add_option("--host", st.common.host,
+                       "Only requests from this host (host.name, as sent over OpenTelemetry)");
+    st.cmd->add_option("--user", st.common.user,
+                       "Only requests of this user (e-mail, account UUID or user.id, as sent over "
+                       "OpenTelemetry)");
   }
 
   CommonOptions blocks_common;
@@ -272,6 +278,20 @@ int run_parsed(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "calculate", "display"}));
   harness->add_option("--ledger", harness_opts.ledger_path, "Ledger file");
 
+  ActivityCommandOptions activity_opts;
+  CLI::App* activity = app.add_subcommand(
+      "activity",
+      "Lines of code, commits, PRs, active time, decisions and errors (from OpenTelemetry)");
+  activity->add_option("-s,--since", activity_opts.since, "From this local date (YYYYMMDD)");
+  activity->add_option("-u,--until", activity_opts.until, "Until this local date (YYYYMMDD)");
+  activity->add_option("-z,--timezone", activity_opts.timezone, "IANA time zone for dates");
+  activity->add_option("--by", activity_opts.by, "Rows per day, project, tool, host or user")
+      ->check(CLI::IsMember({"day", "project", "tool", "host", "user"}));
+  activity->add_option("--host", activity_opts.host, "Only this host (host.name)");
+  activity->add_option("--user", activity_opts.user, "Only this user (e-mail, account UUID)");
+  activity->add_flag("-j,--json", activity_opts.json, "Print JSON");
+  activity->add_option("--ledger", activity_opts.ledger_path, "Ledger file");
+
   std::string demo_dir;
   std::string demo_size = "20MiB";
   std::uint64_t demo_seed = 42;
@@ -320,6 +340,9 @@ int run_parsed(int argc, char** argv) {
   }
   if (*demo) {
     return run_demo(demo_dir, demo_size, demo_seed);
+  }
+  if (*activity) {
+    return run_activity(activity_opts);
   }
   if (*hook) {
     return run_hook(hook_opts);

@@ -313,6 +313,8 @@ int run_period_report(analytics::PeriodKind kind, const CommonOptions& o,
   query.zone = c.zone;
   query.instances = o.instances;
   query.project = o.project;
+  query.host = o.host;
+  query.user = o.user;
   query.start_of_week = parse_weekday(start_of_week).value_or(std::chrono::Sunday);
   auto built = build_period_report(*c.ledger, query);
   if (!built) {
@@ -646,9 +648,9 @@ Result<analytics::PeriodReport> build_period_report(const ledger::Ledger& ledger
   ro.until = query.until;
   ro.by_project = query.instances && query.kind != analytics::PeriodKind::kSession;
   ro.start_of_week = query.start_of_week;
-  // Sessions need every request; the other periods read the ledger's quarter-hour sums, which
-  // carry the cost under the chosen mode already.
-  bool per_request = query.kind == analytics::PeriodKind::kSession;
+  // Sessions, and reports for one host or user, need every request; the other periods read the
+  // ledger's quarter-hour sums, which carry the cost under the chosen mode already.
+  bool per_request = query.kind == analytics::PeriodKind::kSession || query.host || query.user;
   if (!per_request) {
     ro.mode = analytics::CostMode::kCalculate;
   }
@@ -660,6 +662,8 @@ Result<analytics::PeriodReport> build_period_report(const ledger::Ledger& ledger
     }
   };
   ledger::RequestQuery range = query_for(query.zone, query.since, query.until);
+  range.host = query.host;
+  range.user = query.user;
   auto status = per_request ? ledger.for_each_request(range, add)
                             : ledger.for_each_rollup(range, query.mode, add);
   if (!status) {

@@ -37,6 +37,9 @@ struct CommonOptions {
   std::string timezone;  // empty: $TZ, then the system's
   bool instances = false;
   std::optional<std::string> project;
+  // Period reports only: requests from this host / of this user (known through OpenTelemetry).
+  std::optional<std::string> host;
+  std::optional<std::string> user;
   bool compact = false;
   bool no_cost = false;
   std::optional<bool> color;  // --color / --no-color; unset: NO_COLOR, FORCE_COLOR, isatty
@@ -107,6 +110,10 @@ struct PeriodQuery {
   bool instances = false;  // group by project (ignored for sessions)
   // Only this project: its path, its last path component, or Claude's encoded directory name.
   std::optional<std::string> project;
+  // Only requests from this host / of this user (known through OpenTelemetry); either makes the
+  // report read every request instead of the rollups.
+  std::optional<std::string> host;
+  std::optional<std::string> user;
   std::chrono::weekday start_of_week = std::chrono::Sunday;
 };
 

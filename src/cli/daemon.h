@@ -6,12 +6,15 @@
 // registers its routes on the Router with the DaemonContext they read from.
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "analytics/limits.h"
@@ -132,7 +135,23 @@ struct ServeOptions {
   std::string timezone;                   // empty: $TZ, then the system's
   PlanFlags plan;
   bool oauth_usage = false;
+  // The OTLP receivers (cli/otlp_receiver.h). Unset: the default address, skipped with a
+  // warning when it cannot be bound (another collector has it); an address given explicitly
+  // must bind.
+  std::optional<std::string> otlp_grpc;  // default 127.0.0.1:4317
+  std::optional<std::string> otlp_http;  // default 127.0.0.1:4318
+  bool no_otlp = false;                  // neither receiver
+  std::size_t otlp_max_body_bytes = std::size_t{64} << 20;
+  // Items (records, events, points) waiting for the ledger writer before receivers answer
+  // "try later".
+  std::size_t otlp_max_pending = 50'000;
+  bool otlp_prompt_text = false;  // keep prompt and response text (opt-in)
 };
+
+// "host:port", "[v6]:port", or ":port" (host 127.0.0.1) as (host without brackets, port); the
+// error names `flag`.
+Result<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& listen,
+                                                           std::string_view flag = "--listen");
 
 // Runs until SIGTERM or SIGINT; returns the exit code.
 int run_serve(const ServeOptions& options);

@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -17,8 +18,11 @@
 #include <thread>
 
 #include "cli/daemon.h"
+#include "cli/otlp_receiver.h"
+#include "cli/otlp_sink.h"
 #include "cli/render.h"
 #include "core/json_writer.h"
+#include "ingest/otlp/cumulative_to_delta.h"
 #include "ingest/transcripts/catch_up.h"
 #include "ingest/transcripts/discovery.h"
 #include "ingest/transcripts/watcher.h"
@@ -96,6 +100,14 @@ constexpr auto kActiveSessionWindow = std::chrono::minutes(30);
 constexpr auto kStateTick = std::chrono::seconds(15);
 // Directories the watcher could not watch are rescanned this often.
 constexpr auto kDegradedRescan = std::chrono::seconds(30);
+// After OTLP commits the state is recomputed at most this often (exports can come hundreds of
+// times a second), and at most a tenth of the time: recomputing reads the day's requests, which a
+// flood of exports makes many.
+constexpr auto kOtlpRecompute = std::chrono::milliseconds(500);
+constexpr int kOtlpRecomputeShare = 10;
+// Metric series not seen for this long are forgotten (a cumulative one then restarts from a
+// baseline).
+constexpr auto kMetricSeriesIdle = std::chrono::hours(6);
 
 // The JSON of a `request` event.
 std::string request_event_json(const UsageRecord& r, Nanodollars cost, const std::string& source) {
@@ -139,8 +151,13 @@ std::string session_event_json(const char* type, const ActiveSession& s) {
 // Everything the ingest thread does; it runs on one thread.
 class Ingestor {
  public:
-  Ingestor(DaemonContext& ctx, ledger::Ledger ledger, int wake_fd)
-      : ctx_(ctx), ledger_(std::move(ledger)), wake_fd_(wake_fd) {}
+  // `sink` (null: no OTLP) must outlive the Ingestor.
+  Ingestor(DaemonContext& ctx, ledger::Ledger ledger, int wake_fd, OtlpSink* sink)
+      : ctx_(ctx),
+        ledger_(std::move(ledger)),
+        wake_fd_(wake_fd),
+        sink_(sink),
+        deltas_(ctx.started_at()) {}
 
   // The first catch-up, before the server starts: the state is complete when clients come.
   Status start() {
@@ -158,19 +175,36 @@ class Ingestor {
       return s;
     }
     recompute(/*publish=*/false);
+    // A long-lived single writer: checkpoint every 16 MiB of WAL rather than every 1 MiB, so an
+    // OTLP flood does not copy its pages into the database at every commit, and keep 64 MiB of
+    // pages (the indexes an OTLP flood appends to) instead of 16.
+    (void)ledger_.database().exec("PRAGMA wal_autocheckpoint=4096; PRAGMA cache_size=-65536");
     return {};
   }
 
   void run(const std::atomic<bool>& stopping) {
     auto next_tick = std::chrono::steady_clock::now() + kStateTick;
     auto next_rescan = std::chrono::steady_clock::now() + kDegradedRescan;
+    auto last_recompute = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::duration recompute_cost{};
+    // When OTLP commits want the state recomputed; max(): none pending.
+    constexpr auto kNone = std::chrono::steady_clock::time_point::max();
+    auto otlp_recompute = kNone;
     while (!stopping) {
-      pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {watcher_ ? watcher_->fd() : -1, POLLIN, 0}};
+      pollfd fds[3] = {{wake_fd_, POLLIN, 0},
+                       {watcher_ ? watcher_->fd() : -1, POLLIN, 0},
+                       {sink_ ? sink_->fd() : -1, POLLIN, 0}};
       auto now = std::chrono::steady_clock::now();
-      auto wait = std::chrono::duration_cast<milliseconds>(next_tick - now).count();
-      ::poll(fds, 2, static_cast<int>(std::max<std::int64_t>(0, wait)));
+      auto wake_at = std::min(next_tick, otlp_recompute);
+      auto wait = std::chrono::duration_cast<milliseconds>(wake_at - now).count();
+      ::poll(fds, 3, static_cast<int>(std::max<std::int64_t>(0, wait)));
       if (stopping) {
         break;
+      }
+      if (sink_ && (fds[2].revents & POLLIN) != 0 && commit_otlp() && otlp_recompute == kNone) {
+        otlp_recompute =
+            last_recompute + std::max<std::chrono::steady_clock::duration>(
+                                 kOtlpRecompute, kOtlpRecomputeShare * recompute_cost);
       }
       bool changed = false;
       if (watcher_ && (fds[1].revents & POLLIN) != 0) {
@@ -202,10 +236,19 @@ class Ingestor {
           changed = catch_up({}).has_value() || changed;
         }
       }
-      if (changed || now >= next_tick) {
+      if (changed || now >= next_tick || now >= otlp_recompute) {
+        if (now >= next_tick) {
+          deltas_.forget_idle(now_instant() - kMetricSeriesIdle);
+        }
         next_tick = now + kStateTick;
+        otlp_recompute = kNone;
+        last_recompute = now;
         recompute(/*publish=*/true);
+        recompute_cost = std::chrono::steady_clock::now() - now;
       }
+    }
+    if (sink_) {
+      commit_otlp();  // what the receivers accepted before they stopped
     }
   }
 
@@ -234,14 +277,65 @@ class Ingestor {
     return {};
   }
 
+  // Commits what the OTLP receivers handed over, in one transaction; publishes new requests.
+  // Returns whether anything was committed.
+  bool commit_otlp() {
+    std::vector<OtlpBatch> pending = sink_->take();
+    if (pending.empty()) {
+      return false;
+    }
+    ledger::IngestBatch batch;
+    for (OtlpBatch& b : pending) {
+      for (std::size_t i = 0; i < b.usage.size(); ++i) {
+        ledger::SourcedRecord& r = batch.records.emplace_back();
+        r.record = std::move(b.usage[i]);
+        r.source = std::string(ledger::kOtlpSource);
+        r.origin = i < b.usage_origins.size() ? std::move(b.usage_origins[i]) : nullptr;
+      }
+      std::move(b.events.begin(), b.events.end(), std::back_inserter(batch.events));
+      std::move(b.limits.begin(), b.limits.end(), std::back_inserter(batch.limit_samples));
+      for (MetricPoint& point : b.points) {
+        std::optional<MetricPoint> delta = deltas_.to_delta(std::move(point));
+        if (delta && (delta->value != 0 || delta->kind == MetricKind::kGauge)) {
+          batch.metric_points.push_back(std::move(*delta));
+        }
+      }
+    }
+    if (auto s = ledger_.commit(batch); !s) {
+      health_.last_error = s.error().message;
+      fmt::print(stderr, "ccgauge serve: OTLP commit failed, {} requests and {} events lost: {}\n",
+                 batch.records.size(), batch.events.size(), s.error().message);
+      return false;
+    }
+    publish(batch);
+    return true;
+  }
+
   void publish(const ledger::IngestBatch& batch) {
+    auto committed = [](const ledger::SourcedRecord& sr) {
+      return sr.outcome == ledger::WriteOutcome::kInserted ||
+             sr.outcome == ledger::WriteOutcome::kReplaced;
+    };
+    // Without WebSocket clients only the events /api/v1/events keeps are formatted: the last
+    // kRecentEventCapacity of the batch (an OTLP flood commits tens of thousands of requests a
+    // second, and formatting each would cost more than storing it).
+    std::size_t skip = 0;
+    if (ctx_.hub().stats().clients == 0) {
+      auto n = static_cast<std::size_t>(
+          std::count_if(batch.records.begin(), batch.records.end(), committed));
+      skip = n > kRecentEventCapacity ? n - kRecentEventCapacity : 0;
+    }
     for (const ledger::SourcedRecord& sr : batch.records) {
-      if (sr.outcome != ledger::WriteOutcome::kInserted &&
-          sr.outcome != ledger::WriteOutcome::kReplaced) {
+      if (!committed(sr)) {
         continue;
       }
       ++health_.requests_committed;
       const UsageRecord& r = sr.record;
+      if (skip > 0) {
+        --skip;
+        known_sessions_.insert(r.session_id);
+        continue;
+      }
       Nanodollars cost = r.reported_cost.value_or(0);
       if (!r.reported_cost) {
         if (const pricing::ModelPrice* price = ctx_.prices().find(r.model)) {
@@ -405,6 +499,8 @@ class Ingestor {
   DaemonContext& ctx_;
   ledger::Ledger ledger_;
   int wake_fd_;
+  OtlpSink* sink_;                             // not owned; null without OTLP
+  ingest::otlp::CumulativeToDelta deltas_;    // metric series state
   std::unique_ptr<ingest::TranscriptWatcher> watcher_;
   std::set<std::string> known_sessions_;
   IngestHealth health_;
@@ -433,12 +529,52 @@ std::string snapshot_json(const DaemonContext& ctx) {
   return w.take();
 }
 
-// "host:port", "[v6]:port", or ":port".
-Result<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& listen) {
+struct OtlpReceivers {
+  std::unique_ptr<OtlpGrpcReceiver> grpc;
+  std::unique_ptr<OtlpHttpReceiver> http;
+};
+
+// Starts the OTLP receivers the options ask for and prints where they listen. A default
+// address that cannot be bound is skipped with a warning; an explicit one is an error.
+Result<OtlpReceivers> start_otlp(const ServeOptions& o, OtlpSink& sink) {
+  OtlpReceiverOptions ro;
+  ro.grpc_listen = o.otlp_grpc.value_or("127.0.0.1:4317");
+  ro.http_listen = o.otlp_http.value_or("127.0.0.1:4318");
+  ro.token = o.token;
+  ro.max_body_bytes = o.otlp_max_body_bytes;
+  ro.mapping.include_prompt_text = o.otlp_prompt_text;
+  OtlpReceivers out;
+  auto skip_or_fail = [](const Error& e, bool explicit_address) -> Status {
+    if (explicit_address || e.code != Errc::kIo) {
+      return tl::unexpected(e);
+    }
+    fmt::print(stderr, "ccgauge serve: warning: {}; that OTLP receiver is off\n", e.message);
+    return {};
+  };
+  if (auto grpc = OtlpGrpcReceiver::start(ro, sink)) {
+    out.grpc = std::move(*grpc);
+    fmt::print("  otlp grpc on {}:{}\n", parse_listen(ro.grpc_listen)->first, out.grpc->port());
+  } else if (auto s = skip_or_fail(grpc.error(), o.otlp_grpc.has_value()); !s) {
+    return tl::unexpected(s.error());
+  }
+  if (auto http = OtlpHttpReceiver::start(ro, sink)) {
+    out.http = std::move(*http);
+    fmt::print("  otlp http on http://{}:{}\n", parse_listen(ro.http_listen)->first,
+               out.http->port());
+  } else if (auto s = skip_or_fail(http.error(), o.otlp_http.has_value()); !s) {
+    return tl::unexpected(s.error());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& listen,
+                                                           std::string_view flag) {
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) {
     return fail(Errc::kInvalidInput,
-                fmt::format("--listen '{}' must be ADDRESS:PORT (e.g. 127.0.0.1:8321)", listen));
+                fmt::format("{} '{}' must be ADDRESS:PORT (e.g. 127.0.0.1:8321)", flag, listen));
   }
   std::string host = listen.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -450,12 +586,10 @@ Result<std::pair<std::string, std::uint16_t>> parse_listen(const std::string& li
   char* end = nullptr;
   long port = std::strtol(listen.c_str() + colon + 1, &end, 10);
   if (end == listen.c_str() + colon + 1 || *end != '\0' || port < 0 || port > 65535) {
-    return fail(Errc::kInvalidInput, fmt::format("--listen '{}': bad port", listen));
+    return fail(Errc::kInvalidInput, fmt::format("{} '{}': bad port", flag, listen));
   }
   return std::pair{host, static_cast<std::uint16_t>(port)};
 }
-
-}  // namespace
 
 int run_serve(const ServeOptions& o) {
   auto fail_with = [](std::string_view message) {
@@ -503,7 +637,15 @@ int run_serve(const ServeOptions& o) {
     return fail_with(writer.error().message);
   }
   int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  Ingestor ingestor(ctx, std::move(*writer), wake_fd);
+  std::unique_ptr<OtlpSink> sink;
+  if (!o.no_otlp) {
+    auto created = OtlpSink::create(o.otlp_max_pending);
+    if (!created) {
+      return fail_with(created.error().message);
+    }
+    sink = std::move(*created);
+  }
+  Ingestor ingestor(ctx, std::move(*writer), wake_fd, sink.get());
   fmt::print(stderr, "ccgauge serve: reading transcripts...\n");
   if (auto s = ingestor.start(); !s) {
     return fail_with(s.error().message);
@@ -531,13 +673,26 @@ int run_serve(const ServeOptions& o) {
   fmt::print("  live       ws://{}:{}/api/v1/live\n", host, (*server)->port());
   fmt::print("  Prometheus {}/metrics\n", base);
   fmt::print("  gauge      {}/usage\n", base);
+  OtlpReceivers otlp;
+  if (sink) {
+    auto started = start_otlp(o, *sink);
+    if (!started) {
+      (*server)->stop();
+      return fail_with(started.error().message);
+    }
+    otlp = std::move(*started);
+  }
   std::fflush(stdout);
 
   std::atomic<bool> stopping{false};
-  std::thread ingest_thread([&] { ingestor.run(stopping); });
+  std::thread ingest_thread([&] {
+    ::pthread_setname_np(::pthread_self(), "ccg-ingest");
+    ingestor.run(stopping);
+  });
   int sig = 0;
   sigwait(&signals, &sig);
   fmt::print(stderr, "ccgauge serve: {} received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  otlp = OtlpReceivers();  // no new exports; the ingest thread commits what was accepted
   stopping = true;
   std::uint64_t one = 1;
   (void)!::write(wake_fd, &one, sizeof(one));

@@ -38,6 +38,17 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t pos) {
 
 void json_escape_to(std::string& out, std::string_view s) {
   for (std::size_t pos = 0; pos < s.size(); ++pos) {
+    // Runs of printable ASCII that need no escape go in one append.
+    std::size_t plain = pos;
+    while (plain < s.size() && static_cast<unsigned char>(s[plain]) >= 0x20 &&
+           static_cast<unsigned char>(s[plain]) < 0x80 && s[plain] != '"' && s[plain] != '\\') {
+      ++plain;
+    }
+    if (plain > pos) {
+      out.append(s.data() + pos, plain - pos);
+      pos = plain - 1;
+      continue;
+    }
     char c = s[pos];
     switch (c) {
       case '"':

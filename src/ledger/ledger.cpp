@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "ledger/request_writer.h"
+#include "ledger/telemetry_writer.h"
 
 namespace ccgauge::ledger {
 namespace {
@@ -144,6 +145,57 @@ CREATE TABLE IF NOT EXISTS events(
 CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
 CREATE INDEX IF NOT EXISTS events_session ON events(session, ts);
 CREATE INDEX IF NOT EXISTS events_source ON events(source, ts);
+)sql",
+    // 4: OpenTelemetry: who sent what (origins), the user and origin of requests and events,
+    // metric points, and the indexes the cross-source join of requests uses (ledger.h).
+    R"sql(
+-- One row per distinct sender: a Claude Code process's resource plus its identity attributes.
+-- `key` is the canonical text of all the other columns.
+CREATE TABLE IF NOT EXISTS origins(
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  service_name TEXT NOT NULL,
+  service_version TEXT NOT NULL,
+  host TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  user_email TEXT NOT NULL,
+  user_account_uuid TEXT NOT NULL,
+  organization_id TEXT NOT NULL,
+  terminal_type TEXT NOT NULL,
+  resource TEXT NOT NULL
+) STRICT;
+-- user: the e-mail, else the account UUID, else the user.id of the origin.
+ALTER TABLE requests ADD COLUMN user TEXT NOT NULL DEFAULT '';
+ALTER TABLE requests ADD COLUMN origin INTEGER;
+-- The join looks requests up by request id, and those without one by session and time. (Not a
+-- partial index: a bound request id compared with a partial index's condition would make SQLite
+-- re-prepare the statement at every binding.)
+CREATE INDEX IF NOT EXISTS requests_request_id ON requests(request_id, session, ts);
+CREATE INDEX IF NOT EXISTS requests_otlp ON requests(session, ts) WHERE source = 'otlp';
+ALTER TABLE events ADD COLUMN origin INTEGER;
+ALTER TABLE events ADD COLUMN model TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN prompt_id TEXT NOT NULL DEFAULT '';
+-- Metric points as deltas (a cumulative series is stored as its increases). kind: 0 a sum,
+-- 1 a gauge. type: the point's `type` attribute (input/output/..., added/removed, user/cli).
+CREATE TABLE IF NOT EXISTS metric_points(
+  id INTEGER PRIMARY KEY,
+  ts INTEGER NOT NULL,
+  start_ts INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  value REAL NOT NULL,
+  session TEXT NOT NULL,
+  model TEXT NOT NULL,
+  type TEXT NOT NULL,
+  project TEXT NOT NULL,
+  host TEXT NOT NULL,
+  user TEXT NOT NULL,
+  origin INTEGER,
+  attributes TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS metric_points_ts ON metric_points(ts);
+CREATE INDEX IF NOT EXISTS metric_points_name ON metric_points(name, ts);
 )sql",
 };
 
@@ -495,9 +547,27 @@ Status Ledger::commit(IngestBatch& batch) {
       return s;
     }
   }
-  return in_transaction(db_, [&]() -> Status {
-    if (auto s = writer_->write(db_, batch.records); !s) {
+  bool telemetry = !batch.events.empty() || !batch.metric_points.empty() ||
+                   std::any_of(batch.records.begin(), batch.records.end(),
+                               [](const SourcedRecord& r) { return r.origin != nullptr; });
+  if (telemetry && !telemetry_) {
+    auto prepared = TelemetryWriter::prepare(db_);
+    if (!prepared) {
+      return tl::unexpected(prepared.error());
+    }
+    telemetry_ = std::make_unique<TelemetryWriter>(std::move(*prepared));
+  }
+  Status committed = in_transaction(db_, [&]() -> Status {
+    if (auto s = writer_->write(db_, batch.records, telemetry_.get()); !s) {
       return s;
+    }
+    if (telemetry) {
+      if (auto s = telemetry_->write_events(db_, batch.events); !s) {
+        return tl::unexpected(s.error());
+      }
+      if (auto s = telemetry_->write_metric_points(batch.metric_points); !s) {
+        return s;
+      }
     }
     for (const MalformedLine& m : batch.malformed) {
       insert_malformed_->bind(1, m.path).bind(2, m.line).bind(3, m.reason);
@@ -540,6 +610,10 @@ Status Ledger::commit(IngestBatch& batch) {
     }
     return Status{};
   });
+  if (!committed && telemetry_) {
+    telemetry_->forget_cache();  // origins it inserted were rolled back
+  }
+  return committed;
 }
 
 std::int64_t Ledger::wal_file_bytes() const {
@@ -600,6 +674,14 @@ Status Ledger::for_each_request(const RequestQuery& query,
   if (query.session_id) {
     sql += " AND session = ?3";
   }
+  if (query.host) {
+    sql += " AND host = ?4";
+  }
+  if (query.user) {
+    sql +=
+        " AND (user = ?5 OR origin IN (SELECT id FROM origins WHERE user_email = ?5 OR "
+        "user_account_uuid = ?5 OR user_id = ?5))";
+  }
   auto stmt = db_.prepare(sql);
   if (!stmt) {
     return tl::unexpected(stmt.error());
@@ -608,6 +690,12 @@ Status Ledger::for_each_request(const RequestQuery& query,
   stmt->bind(2, query.to ? to_epoch_ms(*query.to) : INT64_MAX);
   if (query.session_id) {
     stmt->bind(3, *query.session_id);
+  }
+  if (query.host) {
+    stmt->bind(4, *query.host);
+  }
+  if (query.user) {
+    stmt->bind(5, *query.user);
   }
   analytics::RequestRow row;
   return stmt->for_each_row([&] {

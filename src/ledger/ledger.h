@@ -9,10 +9,27 @@
 // record over a sidechain copy; otherwise the stored one stays. Applying the same record twice
 // changes nothing, which is what makes re-reading a file safe.
 //
+// Across sources (a request seen in a transcript and through OpenTelemetry counts once, in
+// either order of arrival), the transcript wins, since it carries the message id and the
+// project:
+// - Join on the API request id when both have one. A transcript record takes over the OTLP row
+//   with its request id (the row gets the transcript's key and numbers, and keeps the OTLP
+//   row's host, user and origin); an OTLP record whose request id the ledger already has (from
+//   either source) is kept out, and lends its host, user and origin to a transcript row that
+//   has none.
+// - When one side has no request id: join on session, model and token counts (input, output,
+//   cache read, cache creation) within kJoinWindow of each other. One transcript row joins at
+//   most one OTLP record this way.
+// - OTLP records among themselves: the key is the request id ("otlp:<id>"), else the content
+//   hash above, so an export sent twice counts once.
+// A ledger without OTLP rows pays nothing for this: transcript records are only checked
+// against OTLP rows once there are some.
+//
 // A Ledger is a connection: one per thread. Writes go through commit(), one transaction per
 // batch, so a batch's requests and the cursors that say they were read land together or not at
 // all.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,6 +40,7 @@
 
 #include "analytics/reports.h"
 #include "core/result.h"
+#include "core/telemetry.h"
 #include "core/types.h"
 #include "ledger/sqlite.h"
 #include "pricing/price_table.h"
@@ -69,12 +87,17 @@ enum class WriteOutcome : std::uint8_t {
   kKept,      // the stored record stays (a duplicate)
 };
 
+// The `source` of requests that came through OpenTelemetry (ingest/otlp).
+inline constexpr std::string_view kOtlpSource = "otlp";
+
 struct SourcedRecord {
   UsageRecord record;
   WriteOutcome outcome = WriteOutcome::kPending;  // set by Ledger::commit
   std::string source = "transcript";
   std::string key;            // dedupe_key(record); filled by collapse_duplicates()
   std::int64_t key_hash = 0;  // of `key`; filled with it
+  // Who sent it (OTLP only; null for transcripts): stored as the row's host, user and origin.
+  std::shared_ptr<const TelemetryOrigin> origin;
 };
 
 // Everything one commit writes.
@@ -84,16 +107,30 @@ struct IngestBatch {
   std::vector<MalformedLine> malformed;
   std::vector<LimitSample> limit_samples;
   std::vector<SessionStatus> session_status;
+  // OpenTelemetry events (into `events`, source 'otlp'; a record sent again is kept once) and
+  // metric points (into `metric_points`; sums must already be deltas, see
+  // ingest/otlp/cumulative_to_delta.h).
+  std::vector<TelemetryEvent> events;
+  std::vector<MetricPoint> metric_points;
   bool empty() const {
     return records.empty() && cursors.empty() && malformed.empty() && limit_samples.empty() &&
-           session_status.empty();
+           session_status.empty() && events.empty() && metric_points.empty();
   }
 };
+
+// How far apart the instants of one request may be in a transcript and in an OTLP event, for
+// the join without request id (the event is emitted when the response ends; the transcript line
+// is written as it streams).
+inline constexpr std::chrono::milliseconds kJoinWindow{120'000};
 
 struct RequestQuery {
   std::optional<Instant> from;  // inclusive
   std::optional<Instant> to;    // exclusive
   std::optional<std::string> session_id;
+  // Who made the requests (known for requests that came or were joined through OpenTelemetry):
+  // host is the host.name; user matches the e-mail, the account UUID or the user.id.
+  std::optional<std::string> host;
+  std::optional<std::string> user;
 };
 
 struct LedgerStats {
@@ -105,6 +142,7 @@ struct LedgerStats {
 };
 
 class RequestWriter;
+class TelemetryWriter;
 
 class Ledger {
  public:
@@ -189,6 +227,7 @@ class Ledger {
   Database db_;
   const pricing::PriceTable* prices_;  // not owned
   std::unique_ptr<RequestWriter> writer_;
+  std::unique_ptr<TelemetryWriter> telemetry_;  // prepared on the first commit with telemetry
   std::optional<Statement> upsert_cursor_;
   std::optional<Statement> insert_malformed_;
   std::optional<Statement> insert_limit_;

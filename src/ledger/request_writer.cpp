@@ -2,38 +2,77 @@
 
 #include <fmt/format.h>
 
+#include <climits>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <unordered_map>
 
 #include "ledger/hash_index.h"
+#include "ledger/telemetry_writer.h"
 
 namespace ccgauge::ledger {
 namespace {
 
 constexpr std::int64_t kBucketMs = 900'000;  // a UTC quarter hour
 
-#define CCG_PROBE_COLUMNS                                                              \
+#define CCG_REQUEST_COLUMNS                                                            \
   "SELECT id, key, output, sidechain, ts, project, model, speed, input, output, "      \
   "cache_write_5m, cache_write_1h, cache_read, web_search, web_fetch, reported_cost, " \
-  "computed_cost, priced FROM requests "
+  "computed_cost, priced"
+#define CCG_PROBE_COLUMNS CCG_REQUEST_COLUMNS " FROM requests "
 constexpr const char* kProbe = CCG_PROBE_COLUMNS "WHERE key_hash = ?1";
 constexpr const char* kProbeById = CCG_PROBE_COLUMNS "WHERE id = ?1";
-#undef CCG_PROBE_COLUMNS
 
+// The cross-source join (ledger.h). Columns as in the probes, then source (18) and origin (19).
+#define CCG_JOIN_COLUMNS CCG_REQUEST_COLUMNS ", source, origin FROM requests "
+// Rows of a request id. (No ORDER BY in these queries: a sorter costs more than the rows, 0 or
+// 1 of them; first_row() picks.)
+constexpr const char* kByRequestId =
+    CCG_JOIN_COLUMNS "WHERE request_id = ?1";
+// The same request by content: ?1 session, ?2..?3 the time window, ?4 model, ?5 input,
+// ?6 output, ?7 cache read, ?8 cache creation.
+#define CCG_SAME_CONTENT                                                                     \
+  "session = ?1 AND ts BETWEEN ?2 AND ?3 AND model = ?4 AND input = ?5 AND output = ?6 AND " \
+  "cache_read = ?7 AND cache_write_5m + cache_write_1h = ?8 "
+// OTLP rows a transcript record without request id (?10 = '') joins, or any OTLP row without
+// one.
+constexpr const char* kOtlpNear = CCG_JOIN_COLUMNS "WHERE source = 'otlp' AND " CCG_SAME_CONTENT
+                                                   "AND (?9 = '' OR request_id = '')";
+// Transcript rows not joined yet, without a request id (for an OTLP record with one).
+constexpr const char* kTranscriptNearUnkeyed =
+    CCG_JOIN_COLUMNS "WHERE request_id = '' AND " CCG_SAME_CONTENT
+                     "AND source != 'otlp' AND origin IS NULL";
+// Transcript rows not joined yet, any (for an OTLP record without request id).
+constexpr const char* kTranscriptNear =
+    CCG_JOIN_COLUMNS "WHERE " CCG_SAME_CONTENT "AND source != 'otlp' AND origin IS NULL";
+#undef CCG_SAME_CONTENT
+#undef CCG_JOIN_COLUMNS
+#undef CCG_PROBE_COLUMNS
+#undef CCG_REQUEST_COLUMNS
+
+// The OTLP sender of a row the join kept: lent to a transcript row that has none.
+constexpr const char* kLendOrigin =
+    "UPDATE requests SET host = ?2, user = ?3, origin = ?4 WHERE id = ?1 AND origin IS NULL";
+constexpr const char* kDeleteRow = "DELETE FROM requests WHERE id = ?1";
+constexpr const char* kAnyOtlp = "SELECT EXISTS(SELECT 1 FROM requests WHERE source = 'otlp')";
+
+// Dropped in bulk mode and built again after it.
 constexpr const char* kCreateIndexes =
     "CREATE INDEX IF NOT EXISTS requests_key_hash ON requests(key_hash);"
-    "CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);";
+    "CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);"
+    "CREATE INDEX IF NOT EXISTS requests_request_id ON requests(request_id, session, ts);";
 
 constexpr const char* kInsert = R"sql(
 INSERT INTO requests(key_hash, key, message_id, request_id, ts, session, project, model, agent,
   sidechain, speed, source, input, output, cache_write_5m, cache_write_1h, cache_read, web_search,
-  web_fetch, reported_cost, computed_cost, priced, limit_reset)
+  web_fetch, reported_cost, computed_cost, priced, limit_reset, host, user, origin)
 VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
-  ?21, ?22, ?23)
+  ?21, ?22, ?23, ?24, ?25, ?26)
 )sql";
 
-// The same columns as kInsert (bound the same way), for the row with id ?24.
+// The first 23 columns of kInsert (bound the same way), for the row with id ?24. host, user and
+// origin stay: a transcript record that takes over an OTLP row keeps who sent it.
 constexpr const char* kUpdate = R"sql(
 UPDATE requests SET key_hash = ?1, key = ?2, message_id = ?3, request_id = ?4, ts = ?5,
   session = ?6, project = ?7, model = ?8, agent = ?9, sidechain = ?10, speed = ?11, source = ?12,
@@ -163,6 +202,16 @@ struct RequestWriter::Impl {
   Statement insert;
   Statement update;
   Statement rollup;
+  // The cross-source join.
+  Statement by_request_id;
+  Statement otlp_near;
+  Statement transcript_near_unkeyed;
+  Statement transcript_near;
+  Statement lend_origin;
+  Statement delete_row;
+  Statement any_otlp;
+  TelemetryWriter* telemetry = nullptr;  // set for the duration of each write()
+  bool has_otlp = false;                 // the ledger holds OTLP rows (checked per batch)
   std::unordered_map<RollupKey, RollupDelta, RollupKeyHash> deltas;
   std::deque<std::string> old_strings;  // project and model of replaced rows, for `deltas`
   // Bulk mode: every stored row's key hash -> its id, and the id this writer inserted last.
@@ -174,6 +223,7 @@ struct RequestWriter::Impl {
   std::int64_t last_id = 0;
 
   Status check_still_alone();
+  Status leave_bulk();
 
   enum class Found { kAbsent, kStays, kReplaces, kError };
   Found find_in(Statement& q, const UsageRecord& r, std::string_view key, std::int64_t& id,
@@ -202,7 +252,46 @@ struct RequestWriter::Impl {
 
   Status write_one(SourcedRecord& sr, const std::string& key);
   Status flush_rollup();
+
+  // The cross-source join (ledger.h).
+  struct JoinRow {
+    std::int64_t id = 0;
+    bool otlp = false;
+    bool has_origin = false;
+    Contribution old;
+  };
+  // Steps `q` (bound by the caller) through its rows and keeps in `row` the best: a transcript
+  // row before an OTLP row, then the nearest to near_ts, then the oldest. Resets q.
+  Result<bool> first_row(Statement& q, JoinRow& row, std::int64_t near_ts);
+  void bind_same_content(Statement& q, const UsageRecord& r);
+  Result<bool> find_by_request_id(const UsageRecord& r, JoinRow& row);
+  // An OTLP row the transcript record `r` is the same request as.
+  Result<bool> find_otlp_twin(const UsageRecord& r, JoinRow& row);
+  // A transcript row the OTLP record `r` is the same request as.
+  Result<bool> find_transcript_twin(const UsageRecord& r, JoinRow& row);
+  Status write_otlp(SourcedRecord& sr, const std::string& key);
+  Status lend_origin_to(std::int64_t id, const SourcedRecord& sr);
+  Status write_row(SourcedRecord& sr, const std::string& key, std::optional<std::int64_t> replaced_id,
+                   const Contribution& old);
 };
+
+namespace {
+
+// Fills `old` from a probe row (columns as in kProbe). The texts go to `strings`, which must
+// outlive the batch's rollup flush.
+void load_contribution(const Statement& q, Contribution& old, std::deque<std::string>& strings) {
+  old.ts = q.column_int(4);
+  old.project = strings.emplace_back(q.column_text(5));
+  old.model = strings.emplace_back(q.column_text(6));
+  old.speed = q.column_int(7);
+  old.tokens = read_tokens(q, 8);
+  old.reported_cost =
+      q.column_is_null(15) ? std::nullopt : std::optional<Nanodollars>(q.column_int(15));
+  old.computed_cost = q.column_int(16);
+  old.priced = q.column_int(17) != 0;
+}
+
+}  // namespace
 
 // Steps `q` (a probe) over its rows and looks for `key`. kStays: the stored row beats `r`;
 // kReplaces: `id` and `old` describe the stored row `r` replaces; kAbsent: no row has the key.
@@ -225,15 +314,7 @@ RequestWriter::Impl::Found RequestWriter::Impl::find_in(Statement& q, const Usag
       return Found::kStays;
     }
     id = q.column_int(0);
-    old.ts = q.column_int(4);
-    old.project = old_strings.emplace_back(q.column_text(5));
-    old.model = old_strings.emplace_back(q.column_text(6));
-    old.speed = q.column_int(7);
-    old.tokens = read_tokens(q, 8);
-    old.reported_cost =
-        q.column_is_null(15) ? std::nullopt : std::optional<Nanodollars>(q.column_int(15));
-    old.computed_cost = q.column_int(16);
-    old.priced = q.column_int(17) != 0;
+    load_contribution(q, old, old_strings);
     return Found::kReplaces;
   }
 }
@@ -261,12 +342,14 @@ RequestWriter::Impl::Found RequestWriter::Impl::find_stored(const UsageRecord& r
 }
 
 Status RequestWriter::Impl::write_one(SourcedRecord& sr, const std::string& key) {
+  if (sr.source == kOtlpSource) {
+    return write_otlp(sr, key);
+  }
   const UsageRecord& r = sr.record;
-  std::int64_t hash = sr.key_hash;
   std::int64_t existing_id = 0;
   Contribution old;
   Error error;
-  Found found = find_stored(r, key, hash, existing_id, old, error);
+  Found found = find_stored(r, key, sr.key_hash, existing_id, old, error);
   if (found == Found::kError) {
     return tl::unexpected(error);
   }
@@ -274,7 +357,49 @@ Status RequestWriter::Impl::write_one(SourcedRecord& sr, const std::string& key)
     sr.outcome = WriteOutcome::kKept;
     return {};
   }
-  bool replaces = found == Found::kReplaces;
+  if (!has_otlp) {
+    return write_row(sr, key, found == Found::kReplaces ? std::optional(existing_id) : std::nullopt,
+                     old);
+  }
+  JoinRow twin;
+  auto has_twin = find_otlp_twin(r, twin);
+  if (!has_twin) {
+    return tl::unexpected(has_twin.error());
+  }
+  if (found == Found::kAbsent) {
+    if (!*has_twin) {
+      return write_row(sr, key, std::nullopt, old);
+    }
+    // A new transcript record takes over the OTLP row of the same request, unless it is a
+    // snapshot of the response with fewer output tokens than the event's final count: then the
+    // row keeps the event's numbers until the transcript's final line comes.
+    if (r.tokens.output < twin.old.tokens.output) {
+      sr.outcome = WriteOutcome::kKept;
+      return {};
+    }
+    return write_row(sr, key, twin.id, twin.old);
+  }
+  if (auto s = write_row(sr, key, existing_id, old); !s) {
+    return s;
+  }
+  // The record replaced its own row with new numbers (a streamed response's final line), which
+  // may now be those of an OTLP row: that row was this request all along.
+  if (*has_twin) {
+    delete_row.bind(1, twin.id);
+    if (auto s = delete_row.run(); !s) {
+      return s;
+    }
+    account(twin.old, -1);
+  }
+  return {};
+}
+
+Status RequestWriter::Impl::write_row(SourcedRecord& sr, const std::string& key,
+                                      std::optional<std::int64_t> replaced_id,
+                                      const Contribution& old) {
+  const UsageRecord& r = sr.record;
+  std::int64_t hash = sr.key_hash;
+  bool replaces = replaced_id.has_value();
   sr.outcome = replaces ? WriteOutcome::kReplaced : WriteOutcome::kInserted;
   PricedCost p = price_request(*prices, r.model, r.tokens, r.speed);
   Statement& stmt = replaces ? update : insert;
@@ -296,7 +421,18 @@ Status RequestWriter::Impl::write_one(SourcedRecord& sr, const std::string& key)
       .bind(22, std::int64_t{p.priced})
       .bind(23, r.limit_reset_epoch_s);
   if (replaces) {
-    stmt.bind(24, existing_id);
+    stmt.bind(24, *replaced_id);
+  } else if (sr.origin != nullptr && telemetry != nullptr) {
+    auto origin = telemetry->origin_id(*sr.origin);
+    if (!origin) {
+      stmt.reset();
+      return tl::unexpected(origin.error());
+    }
+    stmt.bind(24, std::string_view(sr.origin->host))
+        .bind(25, user_of(*sr.origin))
+        .bind(26, *origin);
+  } else {
+    stmt.bind(24, std::string_view()).bind(25, std::string_view()).bind_null(26);
   }
   if (auto s = stmt.run(); !s) {
     return s;
@@ -314,6 +450,131 @@ Status RequestWriter::Impl::write_one(SourcedRecord& sr, const std::string& key)
   return {};
 }
 
+Result<bool> RequestWriter::Impl::first_row(Statement& q, JoinRow& row, std::int64_t near_ts) {
+  bool found = false;
+  std::int64_t best_distance = INT64_MAX;
+  std::int64_t best_id = 0;
+  for (;;) {
+    auto step = q.step();
+    if (!step) {
+      q.reset();
+      return tl::unexpected(step.error());
+    }
+    if (*step == Statement::StepResult::kDone) {
+      break;
+    }
+    // Transcript rows before OTLP rows, then the nearest in time.
+    bool otlp = q.column_text(18) == kOtlpSource;
+    std::int64_t distance = (otlp ? INT64_MAX / 2 : 0) + std::abs(q.column_int(4) - near_ts) / 2;
+    if (found && (distance > best_distance ||
+                  (distance == best_distance && q.column_int(0) > best_id))) {
+      continue;
+    }
+    found = true;
+    best_distance = distance;
+    best_id = q.column_int(0);
+    row.id = best_id;
+    load_contribution(q, row.old, old_strings);
+    row.otlp = otlp;
+    row.has_origin = !q.column_is_null(19);
+  }
+  q.reset();
+  return found;
+}
+
+void RequestWriter::Impl::bind_same_content(Statement& q, const UsageRecord& r) {
+  std::int64_t ts = to_epoch_ms(r.instant);
+  std::int64_t window = kJoinWindow.count();
+  q.bind(1, r.session_id)
+      .bind(2, ts - window)
+      .bind(3, ts + window)
+      .bind(4, r.model)
+      .bind(5, r.tokens.input)
+      .bind(6, r.tokens.output)
+      .bind(7, r.tokens.cache_read)
+      .bind(8, r.tokens.cache_creation());
+}
+
+Result<bool> RequestWriter::Impl::find_by_request_id(const UsageRecord& r, JoinRow& row) {
+  if (r.request_id.empty()) {
+    return false;
+  }
+  by_request_id.bind(1, r.request_id);
+  return first_row(by_request_id, row, to_epoch_ms(r.instant));
+}
+
+Result<bool> RequestWriter::Impl::find_otlp_twin(const UsageRecord& r, JoinRow& row) {
+  auto by_id = find_by_request_id(r, row);
+  if (!by_id || (*by_id && row.otlp)) {
+    return by_id;
+  }
+  bind_same_content(otlp_near, r);
+  otlp_near.bind(9, r.request_id);
+  return first_row(otlp_near, row, to_epoch_ms(r.instant));
+}
+
+Result<bool> RequestWriter::Impl::find_transcript_twin(const UsageRecord& r, JoinRow& row) {
+  Statement& q = r.request_id.empty() ? transcript_near : transcript_near_unkeyed;
+  bind_same_content(q, r);
+  return first_row(q, row, to_epoch_ms(r.instant));
+}
+
+Status RequestWriter::Impl::lend_origin_to(std::int64_t id, const SourcedRecord& sr) {
+  if (sr.origin == nullptr || telemetry == nullptr) {
+    return {};
+  }
+  auto origin = telemetry->origin_id(*sr.origin);
+  if (!origin) {
+    return tl::unexpected(origin.error());
+  }
+  lend_origin.bind(1, id)
+      .bind(2, std::string_view(sr.origin->host))
+      .bind(3, user_of(*sr.origin))
+      .bind(4, *origin);
+  return lend_origin.run();
+}
+
+Status RequestWriter::Impl::write_otlp(SourcedRecord& sr, const std::string& key) {
+  if (bulk) {
+    // The join needs the request-id index, which a bulk load drops.
+    if (auto s = leave_bulk(); !s) {
+      return s;
+    }
+  }
+  const UsageRecord& r = sr.record;
+  JoinRow row;
+  // The ledger has this request already: from a transcript, or from an earlier export.
+  auto known = find_by_request_id(r, row);
+  if (known && !*known) {
+    known = find_transcript_twin(r, row);
+  }
+  if (!known) {
+    return tl::unexpected(known.error());
+  }
+  if (*known) {
+    sr.outcome = WriteOutcome::kKept;
+    return row.otlp || row.has_origin ? Status{} : lend_origin_to(row.id, sr);
+  }
+  // A record with a request id has the key "otlp:<id>", which no stored row has (the lookup
+  // above found none with that id). One without: the same record sent again has its content key.
+  std::int64_t existing_id = 0;
+  Contribution old;
+  Error error;
+  Found found = r.request_id.empty()
+                    ? find_stored(r, key, sr.key_hash, existing_id, old, error)
+                    : Found::kAbsent;
+  if (found == Found::kError) {
+    return tl::unexpected(error);
+  }
+  if (found == Found::kStays) {
+    sr.outcome = WriteOutcome::kKept;
+    return {};
+  }
+  has_otlp = true;
+  return write_row(sr, key, found == Found::kReplaces ? std::optional(existing_id) : std::nullopt,
+                   old);
+}
+
 // In bulk mode, the memory map must know every row: if a row this writer did not insert
 // appeared (another process), leave bulk mode.
 Status RequestWriter::Impl::check_still_alone() {
@@ -327,6 +588,10 @@ Status RequestWriter::Impl::check_still_alone() {
   if (max == last_id) {
     return {};
   }
+  return leave_bulk();
+}
+
+Status RequestWriter::Impl::leave_bulk() {
   bulk = false;
   ids_by_hash = HashIndex();
   return db->exec(std::string(kCreateIndexes) +
@@ -362,7 +627,16 @@ Result<RequestWriter> RequestWriter::prepare(Database& db, const pricing::PriceT
   auto insert = db.prepare(kInsert);
   auto update = db.prepare(kUpdate);
   auto rollup = db.prepare(kRollupAdd);
-  for (auto* r : {&probe, &probe_by_id, &max_id, &insert, &update, &rollup}) {
+  auto by_request_id = db.prepare(kByRequestId);
+  auto otlp_near = db.prepare(kOtlpNear);
+  auto transcript_near_unkeyed = db.prepare(kTranscriptNearUnkeyed);
+  auto transcript_near = db.prepare(kTranscriptNear);
+  auto lend_origin = db.prepare(kLendOrigin);
+  auto delete_row = db.prepare(kDeleteRow);
+  auto any_otlp = db.prepare(kAnyOtlp);
+  for (auto* r : {&probe, &probe_by_id, &max_id, &insert, &update, &rollup, &by_request_id,
+                  &otlp_near, &transcript_near_unkeyed, &transcript_near, &lend_origin,
+                  &delete_row, &any_otlp}) {
     if (!*r) {
       return tl::unexpected(r->error());
     }
@@ -375,6 +649,15 @@ Result<RequestWriter> RequestWriter::prepare(Database& db, const pricing::PriceT
                                              std::move(*insert),
                                              std::move(*update),
                                              std::move(*rollup),
+                                             std::move(*by_request_id),
+                                             std::move(*otlp_near),
+                                             std::move(*transcript_near_unkeyed),
+                                             std::move(*transcript_near),
+                                             std::move(*lend_origin),
+                                             std::move(*delete_row),
+                                             std::move(*any_otlp),
+                                             nullptr,
+                                             false,
                                              {},
                                              {},
                                              false,
@@ -383,11 +666,23 @@ Result<RequestWriter> RequestWriter::prepare(Database& db, const pricing::PriceT
   return RequestWriter(std::move(impl));
 }
 
-Status RequestWriter::write(Database& db, std::vector<SourcedRecord>& records) {
+Status RequestWriter::write(Database& db, std::vector<SourcedRecord>& records,
+                            TelemetryWriter* telemetry) {
   impl_->db = &db;
+  impl_->telemetry = telemetry;
   if (impl_->bulk) {
     if (auto s = impl_->check_still_alone(); !s) {
       return s;
+    }
+  }
+  if (!impl_->has_otlp) {
+    // Another process may have added OTLP rows since the last batch.
+    auto step = impl_->any_otlp.step();
+    impl_->has_otlp = step && *step == Statement::StepResult::kRow &&
+                      impl_->any_otlp.column_int(0) != 0;
+    impl_->any_otlp.reset();
+    if (!step) {
+      return tl::unexpected(step.error());
     }
   }
   collapse_duplicates(records);
@@ -406,6 +701,7 @@ Status RequestWriter::begin_bulk(Database& db) {
   impl_->db = &db;
   if (auto s = impl_->db->exec("DROP INDEX IF EXISTS requests_key_hash; "
                                "DROP INDEX IF EXISTS requests_ts; "
+                               "DROP INDEX IF EXISTS requests_request_id; "
                                // A bulk load of an empty ledger does not checkpoint until
                                // it ends (end_bulk), so no page is written twice meanwhile.
                                "PRAGMA wal_autocheckpoint=0;");
@@ -441,7 +737,13 @@ Status RequestWriter::ensure_indexes(Database& db) { return db.exec(kCreateIndex
 void collapse_duplicates(std::vector<SourcedRecord>& records) {
   for (SourcedRecord& r : records) {
     if (r.key.empty()) {
-      dedupe_key_into(r.record, r.key);
+      if (r.source == kOtlpSource && r.record.message_id.empty() &&
+          !r.record.request_id.empty()) {
+        // An OTLP event's request id identifies it (two requests may share their content).
+        r.key.assign("otlp:").append(r.record.request_id);
+      } else {
+        dedupe_key_into(r.record, r.key);
+      }
       r.key_hash = key_hash(r.key);
     }
   }
@@ -473,6 +775,7 @@ void collapse_duplicates(std::vector<SourcedRecord>& records) {
       // equal, so only the records move.
       std::swap(kept.record, candidate.record);
       std::swap(kept.source, candidate.source);
+      std::swap(kept.origin, candidate.origin);
     }
     lost[i] = true;
   }

@@ -19,6 +19,8 @@
 
 namespace ccgauge::ledger {
 
+class TelemetryWriter;
+
 // The integer the requests table indexes a dedupe key by.
 std::int64_t key_hash(std::string_view key);
 
@@ -40,10 +42,12 @@ class RequestWriter {
   // writer keeps no pointer to it, so the Database may move).
   static Result<RequestWriter> prepare(Database& db, const pricing::PriceTable& prices);
 
-  // Applies the dedupe rule to `records` against the batch and the stored rows, writes the
-  // winners and updates the rollup. Call inside a transaction.
-  // `records` is collapsed in place first (see collapse_duplicates).
-  Status write(Database& db, std::vector<SourcedRecord>& records);
+  // Applies the dedupe rule to `records` against the batch and the stored rows (the
+  // cross-source join included, see ledger.h), writes the winners and updates the rollup. Call
+  // inside a transaction. `records` is collapsed in place first (see collapse_duplicates).
+  // `telemetry` stores the origins of OTLP records; it may be null when no record has one.
+  Status write(Database& db, std::vector<SourcedRecord>& records,
+               TelemetryWriter* telemetry = nullptr);
 
   // Bulk mode, for a first catch-up into an empty ledger: the key-hash and time indexes are
   // dropped and keys are tracked in memory instead, so every new request is a plain append.

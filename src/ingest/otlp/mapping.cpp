@@ -332,7 +332,9 @@ std::optional<std::int64_t> limit_reset_of(const Attributes& attributes) {
 }
 
 // Maps one log record into `out`; an error naming the reason when it is rejected.
-Status map_record(const LogRecord& r, const TelemetryOrigin& base, const MappingOptions& options,
+// `attributes` is r.attributes itself (moved from once everything else is read) or a copy.
+Status map_record(const LogRecord& r, Attributes&& attributes, const TelemetryOrigin& base,
+                  const MappingOptions& options,
                   MappedLogs& out) {
   std::optional<Instant> when = record_time(r);
   if (!when) {
@@ -350,7 +352,7 @@ Status map_record(const LogRecord& r, const TelemetryOrigin& base, const Mapping
   e.model = text_of(r.attributes, "model");
   e.sequence = attribute_int(r.attributes, "event.sequence");
   e.origin = origin_for(base, r.attributes);
-  e.attributes = r.attributes;
+  e.attributes = std::move(attributes);
   if (!options.include_prompt_text) {
     drop_content(e.name, e.attributes);
   }
@@ -360,6 +362,7 @@ Status map_record(const LogRecord& r, const TelemetryOrigin& base, const Mapping
       return tl::unexpected(usage.error());
     }
     out.usage.push_back(std::move(*usage));
+    out.usage_events.push_back(out.events.size());  // `e` is pushed below
   }
   if (std::optional<std::int64_t> reset = limit_reset_of(e.attributes)) {
     out.limits.push_back(LimitSample{e.instant, std::string(kOtlpSource), "five_hour", std::nullopt,
@@ -422,7 +425,23 @@ MappedLogs map_logs(const DecodedLogs& logs, const MappingOptions& options) {
     TelemetryOrigin base = resource_origin(resource.resource);
     for (const ScopeLogs& scope : resource.scopes) {
       for (const LogRecord& record : scope.records) {
-        if (Status s = map_record(record, base, options, out); !s) {
+        if (Status s = map_record(record, Attributes(record.attributes), base, options, out); !s) {
+          out.rejected.add(std::move(s.error().message));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+MappedLogs map_logs(DecodedLogs&& logs, const MappingOptions& options) {
+  MappedLogs out;
+  for (ResourceLogs& resource : logs.resources) {
+    TelemetryOrigin base = resource_origin(resource.resource);
+    for (ScopeLogs& scope : resource.scopes) {
+      for (LogRecord& record : scope.records) {
+        // map_record reads record.attributes before it moves them into the event.
+        if (Status s = map_record(record, std::move(record.attributes), base, options, out); !s) {
           out.rejected.add(std::move(s.error().message));
         }
       }

@@ -49,6 +49,9 @@ struct MappedLogs {
   // reported_cost from cost_usd (else cost_usd_micros). speed "fast" is kFast. A query_source
   // of "subagent" or "agent:..." marks a subagent (sidechain) request. project is empty.
   std::vector<UsageRecord> usage;
+  // For each usage record, the index in `events` of the api_request event it came from (whose
+  // origin says who sent it).
+  std::vector<std::size_t> usage_events;
   // One per accepted log record, api_request included (its duration_ms, ttft_ms, ... are
   // there).
   std::vector<TelemetryEvent> events;
@@ -65,6 +68,8 @@ struct MappedLogs {
 // An api_request whose token or cost attributes are not numbers, or are negative, is rejected
 // whole (no usage record, no event).
 MappedLogs map_logs(const DecodedLogs& logs, const MappingOptions& options = {});
+// The same, moving the records' attributes into the events instead of copying them.
+MappedLogs map_logs(DecodedLogs&& logs, const MappingOptions& options = {});
 
 struct MappedMetrics {
   // One per usable data point of a sum or gauge, as sent (cumulative points stay cumulative:

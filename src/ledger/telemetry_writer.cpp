@@ -1,0 +1,284 @@
+#include "ledger/telemetry_writer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <optional>
+
+#include "core/json_writer.h"
+
+namespace ccgauge::ledger {
+namespace {
+
+constexpr const char* kInsertOrigin = R"sql(
+INSERT INTO origins(key, service_name, service_version, host, user_id, user_email,
+  user_account_uuid, organization_id, terminal_type, resource)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(key) DO NOTHING
+)sql";
+
+constexpr const char* kInsertEvent = R"sql(
+INSERT INTO events(key, ts, source, name, session, project, host, user, tool, tool_use_id,
+  success, duration_ms, error, attributes, origin, model, prompt_id)
+VALUES(?1, ?2, 'otlp', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+ON CONFLICT(key) DO NOTHING
+)sql";
+
+constexpr const char* kInsertPoint = R"sql(
+INSERT INTO metric_points(ts, start_ts, name, unit, kind, value, session, model, type, project,
+  host, user, origin, attributes)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+)sql";
+
+// Attributes that have columns of their own (or live in the origin), left out of the
+// `attributes` JSON.
+constexpr std::string_view kColumnAttributes[] = {
+    "session.id", "event.name",      "model",           "prompt.id",     "user.id",
+    "user.email", "user.account_uuid", "organization.id", "terminal.type", "host.name"};
+
+bool has_column(std::string_view key) {
+  return std::find(std::begin(kColumnAttributes), std::end(kColumnAttributes), key) !=
+         std::end(kColumnAttributes);
+}
+
+// {"key":"value",...}: values are the normalized text of core/telemetry.h.
+std::string attributes_json(const Attributes& attributes, bool skip_columns) {
+  JsonWriter w(JsonWriter::Style::kCompact);
+  w.begin_object();
+  for (const auto& [key, value] : attributes) {
+    if (!skip_columns || !has_column(key)) {
+      w.key(key).value(value);
+    }
+  }
+  w.end_object();
+  return w.take();
+}
+
+// The attribute's text (owned by `attributes`), or empty.
+std::string_view text_of(const Attributes& attributes, std::string_view key) {
+  const std::string* v = find_attribute(attributes, key);
+  return v != nullptr ? std::string_view(*v) : std::string_view();
+}
+
+std::optional<bool> bool_of(const Attributes& attributes, std::string_view key) {
+  const std::string* v = find_attribute(attributes, key);
+  if (v == nullptr) {
+    return std::nullopt;
+  }
+  if (*v == "true" || *v == "True" || *v == "TRUE" || *v == "1") {
+    return true;
+  }
+  if (*v == "false" || *v == "False" || *v == "FALSE" || *v == "0") {
+    return false;
+  }
+  return std::nullopt;
+}
+
+// An integer from text sent as an int, a double or a string ("123", "123.0").
+std::optional<std::int64_t> int_of(const Attributes& attributes, std::string_view key) {
+  const std::string* v = find_attribute(attributes, key);
+  if (v == nullptr || v->empty()) {
+    return std::nullopt;
+  }
+  double d = 0;
+  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), d);
+  if (ec != std::errc() || ptr != v->data() + v->size() || !std::isfinite(d) ||
+      std::abs(d) >= 9.2e18) {
+    return std::nullopt;
+  }
+  return std::llround(d);
+}
+
+std::uint64_t fnv1a(std::uint64_t h, std::string_view bytes) {
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+// Length-prefixed pieces, so no two different origins share a canonical text.
+void append_piece(std::string& out, std::string_view piece) {
+  fmt::format_to(std::back_inserter(out), "{}:", piece.size());
+  out.append(piece);
+}
+
+}  // namespace
+
+std::string_view user_of(const TelemetryOrigin& origin) {
+  if (!origin.user_email.empty()) {
+    return origin.user_email;
+  }
+  if (!origin.user_account_uuid.empty()) {
+    return origin.user_account_uuid;
+  }
+  return origin.user_id;
+}
+
+std::string otlp_event_key(const TelemetryEvent& e) {
+  // Readable and ordered (session, then sequence): the unique index grows at its end instead of
+  // at random places, which keeps inserts cheap.
+  if (e.sequence) {
+    const std::string* stamp = find_attribute(e.attributes, "event.timestamp");
+    return fmt::format("otlp|{}|{}|{}|{}", e.session_id, *e.sequence,
+                       stamp != nullptr ? *stamp : std::to_string(to_epoch_ms(e.instant)), e.name);
+  }
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  h = fnv1a(h, e.name);
+  h = fnv1a(h, e.session_id);
+  std::int64_t ms = to_epoch_ms(e.instant);
+  h = fnv1a(h, std::string_view(reinterpret_cast<const char*>(&ms), sizeof(ms)));
+  for (const auto& [key, value] : e.attributes) {
+    h = fnv1a(fnv1a(h, key), "\x1f");
+    h = fnv1a(fnv1a(h, value), "\x1e");
+  }
+  return fmt::format("otlp|{}|h:{:016x}", e.session_id, h);
+}
+
+TelemetryWriter::TelemetryWriter(Statement insert_origin, Statement find_origin,
+                                 Statement insert_event, Statement insert_point)
+    : insert_origin_(std::move(insert_origin)),
+      find_origin_(std::move(find_origin)),
+      insert_event_(std::move(insert_event)),
+      insert_point_(std::move(insert_point)) {}
+
+Result<TelemetryWriter> TelemetryWriter::prepare(Database& db) {
+  auto insert_origin = db.prepare(kInsertOrigin);
+  auto find_origin = db.prepare("SELECT id FROM origins WHERE key = ?1");
+  auto insert_event = db.prepare(kInsertEvent);
+  auto insert_point = db.prepare(kInsertPoint);
+  for (auto* r : {&insert_origin, &find_origin, &insert_event, &insert_point}) {
+    if (!*r) {
+      return tl::unexpected(r->error());
+    }
+  }
+  return TelemetryWriter(std::move(*insert_origin), std::move(*find_origin),
+                         std::move(*insert_event), std::move(*insert_point));
+}
+
+Result<std::int64_t> TelemetryWriter::origin_id(const TelemetryOrigin& o) {
+  if (last_origin_ && *last_origin_ == o) {
+    return last_origin_id_;
+  }
+  auto id = lookup_origin(o);
+  if (id) {
+    last_origin_ = o;
+    last_origin_id_ = *id;
+  }
+  return id;
+}
+
+Result<std::int64_t> TelemetryWriter::lookup_origin(const TelemetryOrigin& o) {
+  scratch_.clear();
+  for (std::string_view piece : {std::string_view(o.service_name), std::string_view(o.service_version),
+                                 std::string_view(o.host), std::string_view(o.user_id),
+                                 std::string_view(o.user_email), std::string_view(o.user_account_uuid),
+                                 std::string_view(o.organization_id),
+                                 std::string_view(o.terminal_type)}) {
+    append_piece(scratch_, piece);
+  }
+  for (const auto& [key, value] : o.resource) {
+    append_piece(scratch_, key);
+    append_piece(scratch_, value);
+  }
+  if (auto it = origin_ids_.find(scratch_); it != origin_ids_.end()) {
+    return it->second;
+  }
+  std::string resource = attributes_json(o.resource, false);
+  insert_origin_.bind(1, scratch_)
+      .bind(2, o.service_name)
+      .bind(3, o.service_version)
+      .bind(4, o.host)
+      .bind(5, o.user_id)
+      .bind(6, o.user_email)
+      .bind(7, o.user_account_uuid)
+      .bind(8, o.organization_id)
+      .bind(9, o.terminal_type)
+      .bind(10, resource);
+  if (auto s = insert_origin_.run(); !s) {
+    return tl::unexpected(s.error());
+  }
+  find_origin_.bind(1, scratch_);
+  auto step = find_origin_.step();
+  if (!step || *step != Statement::StepResult::kRow) {
+    find_origin_.reset();
+    return step ? fail(Errc::kInternal, "origin row missing after insert")
+                : tl::unexpected(step.error());
+  }
+  std::int64_t id = find_origin_.column_int(0);
+  find_origin_.reset();
+  origin_ids_.emplace(scratch_, id);
+  return id;
+}
+
+Result<std::int64_t> TelemetryWriter::write_events(Database& db,
+                                                   const std::vector<TelemetryEvent>& events) {
+  std::int64_t inserted = 0;
+  for (const TelemetryEvent& e : events) {
+    auto origin = origin_id(e.origin);
+    if (!origin) {
+      return tl::unexpected(origin.error());
+    }
+    std::string key = otlp_event_key(e);
+    std::string_view error = text_of(e.attributes, "error");
+    if (error.empty()) {
+      error = text_of(e.attributes, "error_type");
+    }
+    std::string attributes = attributes_json(e.attributes, true);
+    std::optional<bool> success = bool_of(e.attributes, "success");
+    insert_event_.bind(1, key)
+        .bind(2, to_epoch_ms(e.instant))
+        .bind(3, e.name)
+        .bind(4, e.session_id)
+        .bind(5, text_of(e.attributes, "project"))
+        .bind(6, e.origin.host)
+        .bind(7, user_of(e.origin))
+        .bind(8, text_of(e.attributes, "tool_name"))
+        .bind(9, text_of(e.attributes, "tool_use_id"))
+        .bind(10, success ? std::optional<std::int64_t>(*success ? 1 : 0) : std::nullopt)
+        .bind(11, int_of(e.attributes, "duration_ms"))
+        .bind(12, error)
+        .bind(13, attributes)
+        .bind(14, *origin)
+        .bind(15, e.model)
+        .bind(16, e.prompt_id);
+    if (auto s = insert_event_.run(); !s) {
+      return tl::unexpected(s.error());
+    }
+    inserted += db.changes();
+  }
+  return inserted;
+}
+
+Status TelemetryWriter::write_metric_points(const std::vector<MetricPoint>& points) {
+  for (const MetricPoint& p : points) {
+    auto origin = origin_id(p.origin);
+    if (!origin) {
+      return tl::unexpected(origin.error());
+    }
+    std::string_view type = text_of(p.attributes, "type");
+    std::string_view project = text_of(p.attributes, "project");
+    std::string attributes = attributes_json(p.attributes, true);
+    insert_point_.bind(1, to_epoch_ms(p.instant))
+        .bind(2, to_epoch_ms(p.start))
+        .bind(3, p.name)
+        .bind(4, p.unit)
+        .bind(5, std::int64_t{p.kind == MetricKind::kGauge ? 1 : 0})
+        .bind(6, p.value)
+        .bind(7, p.session_id)
+        .bind(8, p.model)
+        .bind(9, type)
+        .bind(10, project)
+        .bind(11, p.origin.host)
+        .bind(12, user_of(p.origin))
+        .bind(13, *origin)
+        .bind(14, attributes);
+    if (auto s = insert_point_.run(); !s) {
+      return s;
+    }
+  }
+  return {};
+}
+
+}  // namespace ccgauge::ledger
