@@ -55,24 +55,6 @@ void write_counts(JsonWriter& w, const ActivityCounts& c) {
   w.key("prompts").value(c.prompts);
 }
 
-std::string render_json(const analytics::ActivityReport& report) {
-  JsonWriter w;
-  w.begin_object();
-  w.key("activity").begin_array();
-  for (const analytics::ActivityRow& row : report.rows) {
-    w.begin_object();
-    w.key(group_key(report.group)).value(row.key);
-    write_counts(w, row.counts);
-    w.end_object();
-  }
-  w.end_array();
-  w.key("totals").begin_object();
-  write_counts(w, report.totals);
-  w.end_object();
-  w.end_object();
-  return w.take() + "\n";
-}
-
 std::string number(double v) {
   return v == static_cast<double>(static_cast<long long>(v)) ? fmt::format("{}", static_cast<long long>(v))
                                                              : fmt::format("{:.1f}", v);
@@ -144,6 +126,48 @@ int error(std::string_view message) {
 
 }  // namespace
 
+Result<analytics::ActivityReport> build_activity(const ledger::Ledger& ledger,
+                                                 const ActivitySelection& s) {
+  ledger::ActivityQuery q;
+  // Whole local days, widened so a zone change never cuts one short; the report filters.
+  if (s.since) {
+    q.from = s.zone.start_of_day(*s.since) - std::chrono::hours(24);
+  }
+  if (s.until) {
+    q.to = s.zone.start_of_day(*s.until) + std::chrono::hours(48);
+  }
+  q.host = s.host;
+  q.user = s.user;
+  auto items = ledger::read_activity(ledger, q);
+  if (!items) {
+    return tl::unexpected(items.error());
+  }
+  analytics::ActivityOptions ao;
+  ao.group = s.group;
+  ao.zone = s.zone;
+  ao.since = s.since;
+  ao.until = s.until;
+  return analytics::build_activity_report(*items, ao);
+}
+
+std::string render_activity_json(const analytics::ActivityReport& report) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("activity").begin_array();
+  for (const analytics::ActivityRow& row : report.rows) {
+    w.begin_object();
+    w.key(group_key(report.group)).value(row.key);
+    write_counts(w, row.counts);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("totals").begin_object();
+  write_counts(w, report.totals);
+  w.end_object();
+  w.end_object();
+  return w.take() + "\n";
+}
+
 int run_activity(const ActivityCommandOptions& o) {
   auto group = analytics::parse_activity_group(o.by);
   if (!group) {
@@ -167,28 +191,20 @@ int run_activity(const ActivityCommandOptions& o) {
   if (!ledger) {
     return error(ledger.error().message);
   }
-  ledger::ActivityQuery q;
-  // Whole local days, widened so a zone change never cuts one short; the report filters.
-  if (*since) {
-    q.from = zone->start_of_day(**since) - std::chrono::hours(24);
+  ActivitySelection selection;
+  selection.since = *since;
+  selection.until = *until;
+  selection.zone = *zone;
+  selection.group = *group;
+  selection.host = o.host;
+  selection.user = o.user;
+  auto built = build_activity(*ledger, selection);
+  if (!built) {
+    return error(built.error().message);
   }
-  if (*until) {
-    q.to = zone->start_of_day(**until) + std::chrono::hours(48);
-  }
-  q.host = o.host;
-  q.user = o.user;
-  auto items = ledger::read_activity(*ledger, q);
-  if (!items) {
-    return error(items.error().message);
-  }
-  analytics::ActivityOptions ao;
-  ao.group = *group;
-  ao.zone = *zone;
-  ao.since = *since;
-  ao.until = *until;
-  analytics::ActivityReport report = analytics::build_activity_report(*items, ao);
+  const analytics::ActivityReport& report = *built;
   if (o.json) {
-    std::fputs(render_json(report).c_str(), stdout);
+    std::fputs(render_activity_json(report).c_str(), stdout);
     return 0;
   }
   if (report.rows.empty()) {

@@ -32,12 +32,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cli/activity.h"
 #include "cli/commands.h"
 #include "cli/daemon.h"
 #include "cli/render.h"
 #include "cli/render_util.h"
 #include "core/json_writer.h"
 #include "core/time.h"
+#include "ledger/events.h"
+#include "ledger/harness_reader.h"
 #include "server/http_server.h"
 
 namespace ccgauge::cli {
@@ -127,13 +130,34 @@ constexpr ParamSpec kMinTokens{"min_tokens", ParamKind::kInteger,
 constexpr ParamSpec kAfter{"after", ParamKind::kInteger,
                            "Only events whose seq is greater (for polling)."};
 
-constexpr ParamSpec kPeriodParams[] = {kSince,   kUntil,     kMode,      kOrder, kTimezone,
-                                       kProject, kInstances, kBreakdown, kNoCost};
-constexpr ParamSpec kWeeklyParams[] = {kSince,   kUntil,     kMode,      kOrder,  kTimezone,
-                                       kProject, kInstances, kBreakdown, kNoCost, kStartOfWeek};
-constexpr ParamSpec kSessionsParams[] = {kSince,    kUntil,         kMode,      kOrder,
-                                         kTimezone, kProject,       kInstances, kBreakdown,
-                                         kNoCost,   kActiveSessions};
+constexpr ParamSpec kHost{"host", ParamKind::kString,
+                          "Only usage from this host (host.name, known through OpenTelemetry)."};
+constexpr ParamSpec kUser{"user", ParamKind::kString,
+                          "Only usage of this user: e-mail, account UUID or user id (known "
+                          "through OpenTelemetry)."};
+constexpr std::string_view kToolGroupings[] = {"tool", "session", "project"};
+constexpr ParamSpec kToolsBy{"by", ParamKind::kEnum, "Rows per tool, session or project. Default tool.",
+                             kToolGroupings};
+constexpr ParamSpec kToolsSession{"session", ParamKind::kString, "Only this session."};
+constexpr ParamSpec kLabel{"label", ParamKind::kString, "Only runs with this label."};
+constexpr std::string_view kActivityGroupings[] = {"day", "project", "tool", "host", "user"};
+constexpr ParamSpec kActivityBy{"by", ParamKind::kEnum,
+                                "Rows per day, project, tool, host or user. Default day.",
+                                kActivityGroupings};
+
+constexpr ParamSpec kPeriodParams[] = {kSince,   kUntil,     kMode,      kOrder,  kTimezone,
+                                       kProject, kInstances, kBreakdown, kNoCost, kHost,
+                                       kUser};
+constexpr ParamSpec kWeeklyParams[] = {kSince,      kUntil,     kMode,   kOrder,
+                                       kTimezone,   kProject,   kInstances, kBreakdown,
+                                       kNoCost,     kStartOfWeek, kHost,  kUser};
+constexpr ParamSpec kSessionsParams[] = {kSince,    kUntil,   kMode,      kOrder,
+                                         kTimezone, kProject, kInstances, kBreakdown,
+                                         kNoCost,   kHost,    kUser,      kActiveSessions};
+constexpr ParamSpec kToolsParams[] = {kSince, kUntil, kTimezone, kToolsBy, kProject,
+                                      kToolsSession};
+constexpr ParamSpec kHarnessParams[] = {kLabel, kMode};
+constexpr ParamSpec kActivityParams[] = {kSince, kUntil, kTimezone, kActivityBy, kHost, kUser};
 constexpr ParamSpec kSessionParams[] = {kMode, kNoCost};
 constexpr ParamSpec kBlocksParams[] = {kSince,    kUntil,      kMode,         kOrder,
                                        kTimezone, kProject,    kNoCost,       kActiveBlock,
@@ -373,6 +397,10 @@ class Api {
   server::Response limits(const server::Request& request);
   server::Response events(const server::Request& request);
   server::Response health(const server::Request& request);
+  server::Response tools(const server::Request& request);
+  server::Response harness(const server::Request& request);
+  server::Response activity(const server::Request& request);
+  server::Response post_harness(const server::Request& request);
   server::Response openapi(const server::Request&) { return json_response(openapi_, true); }
 
   // Checks the parameters against the route's, then answers from the cache or the handler.
@@ -444,6 +472,12 @@ Result<PeriodQuery> Api::period_query(const server::Request& request, PeriodKind
   q.start_of_week = *week;
   if (const std::string* p = find_param(request, "project")) {
     q.project = *p;
+  }
+  if (const std::string* h = find_param(request, "host")) {
+    q.host = *h;
+  }
+  if (const std::string* u = find_param(request, "user")) {
+    q.user = *u;
   }
   return q;
 }
@@ -528,6 +562,7 @@ server::Response Api::active_sessions(const LiveState& state) {
     w.key("lastActivity").value(format_iso_ms(s.last));
     w.key("requests").value(s.requests);
     w.key("totalCost").value(usd(s.cost));
+    write_session_activity(w, s, state.computed_at);
     w.end_object();
   }
   w.end_array();
@@ -901,6 +936,120 @@ server::Response Api::health(const server::Request&) {
   return r;
 }
 
+server::Response Api::tools(const server::Request& request) {
+  auto since = date_param(request, "since");
+  auto until = date_param(request, "until");
+  auto zone = zone_param(request);
+  auto by = parsed_param(request, "by", analytics::ToolGrouping::kTool, parse_tool_grouping);
+  if (const Error* e = first_error(since, until, zone, by)) {
+    return error_response(*e);
+  }
+  ToolsSelection selection;
+  selection.since = *since;
+  selection.until = *until;
+  selection.zone = *zone;
+  selection.by = *by;
+  if (const std::string* p = find_param(request, "project")) {
+    selection.project = *p;
+  }
+  if (const std::string* id = find_param(request, "session")) {
+    selection.session = *id;
+  }
+  auto ledger = reader();
+  if (!ledger) {
+    return error_response(ledger.error());
+  }
+  auto report = build_tools_report(**ledger, selection);
+  if (!report) {
+    return error_response(report.error());
+  }
+  return json_response(render_tools_json(*report, *by) + "\n", true);
+}
+
+server::Response Api::harness(const server::Request& request) {
+  auto mode = parsed_param(request, "mode", analytics::CostMode::kAuto, parse_cost_mode);
+  if (!mode) {
+    return error_response(mode.error());
+  }
+  analytics::HarnessOptions options;
+  options.now = ctx_.state()->computed_at;
+  options.mode = *mode;
+  if (const std::string* label = find_param(request, "label")) {
+    options.label = *label;
+  }
+  auto ledger = reader();
+  if (!ledger) {
+    return error_response(ledger.error());
+  }
+  auto report = ledger::read_harness(**ledger, options);
+  if (!report) {
+    return error_response(report.error());
+  }
+  return json_response(render_harness_json(*report) + "\n", true);
+}
+
+server::Response Api::activity(const server::Request& request) {
+  auto since = date_param(request, "since");
+  auto until = date_param(request, "until");
+  auto zone = zone_param(request);
+  auto group = parsed_param(request, "by", analytics::ActivityGroup::kDay,
+                            [](std::string_view text) -> Result<analytics::ActivityGroup> {
+                              auto g = analytics::parse_activity_group(text);
+                              if (!g) {
+                                return fail(Errc::kInvalidInput,
+                                            fmt::format("'{}': use day, project, tool, host or "
+                                                        "user",
+                                                        text));
+                              }
+                              return *g;
+                            });
+  if (const Error* e = first_error(since, until, zone, group)) {
+    return error_response(*e);
+  }
+  ActivitySelection selection;
+  selection.since = *since;
+  selection.until = *until;
+  selection.zone = *zone;
+  selection.group = *group;
+  if (const std::string* h = find_param(request, "host")) {
+    selection.host = *h;
+  }
+  if (const std::string* u = find_param(request, "user")) {
+    selection.user = *u;
+  }
+  auto ledger = reader();
+  if (!ledger) {
+    return error_response(ledger.error());
+  }
+  auto report = build_activity(**ledger, selection);
+  if (!report) {
+    return error_response(report.error());
+  }
+  return json_response(render_activity_json(*report), true);
+}
+
+// A harness event (`ccgauge emit` and harness middleware post here): checked, then spooled for
+// the ingest thread, which records it (once per event_id) and publishes it within milliseconds.
+// The spool is a file: a 202 means the event is on disk, whatever happens to the daemon next.
+server::Response Api::post_harness(const server::Request& request) {
+  auto row = harness_event_row(request.body, now_instant());
+  if (!row) {
+    return error_response(row.error());
+  }
+  if (auto s = ledger::spool_event(ctx_.spool_dir(), ctx_.ledger_path(), *row); !s) {
+    return server::json_error(503, "cannot record the event: " + s.error().message);
+  }
+  ctx_.wake_ingest();
+  JsonWriter w(JsonWriter::Style::kCompact);
+  w.begin_object();
+  w.key("accepted").value(true);
+  w.key("event").raw(ledger::event_json(*row));
+  w.end_object();
+  server::Response r = json_response(finish(w), false);
+  r.status = 202;
+  return r;
+}
+
 constexpr RouteSpec kRoutes[] = {
     {"/api/v1/summary",
      "Today, this week and this month, the current windows, active sessions, and today's top "
@@ -938,6 +1087,18 @@ constexpr RouteSpec kRoutes[] = {
      "The most recent of the last 1000 events the daemon published (requests, sessions, limits, "
      "alerts), oldest first",
      kEventsParams, "Events", Caching::kNone, &Api::events},
+    {"/api/v1/tools",
+     "Tool calls from Claude Code's hooks: failures, durations, permission prompts, denials, "
+     "interrupts, per tool, session or project: the JSON of `ccgauge tools --json`",
+     kToolsParams, "ToolsReport", Caching::kPerState, &Api::tools},
+    {"/api/v1/harness",
+     "Harness runs with their sessions' tokens and cost, success rate per label, cost per task: "
+     "the JSON of `ccgauge harness --json`",
+     kHarnessParams, "HarnessReport", Caching::kPerState, &Api::harness},
+    {"/api/v1/activity",
+     "Lines of code, commits, pull requests, active time, decisions, tool results, API errors "
+     "and prompts from Claude Code's OpenTelemetry: the JSON of `ccgauge activity --json`",
+     kActivityParams, "ActivityReport", Caching::kPerState, &Api::activity},
     {"/api/v1/health",
      "Status, version, uptime, ingestion and WebSocket counters; answered without a token",
      {},
@@ -945,6 +1106,22 @@ constexpr RouteSpec kRoutes[] = {
      Caching::kNone,
      &Api::health},
     {"/api/v1/openapi.json", "This document", {}, "OpenApi", Caching::kNone, &Api::openapi},
+};
+
+// Routes that take a body: a harness event (ingest/hooks/harness_event.h). /metrics/harness is
+// the path the seeds' observability design posts to; both are the same route.
+struct PostRoute {
+  std::string_view path;
+  std::string_view summary;
+  ApiHandler handler;
+};
+
+constexpr PostRoute kPostRoutes[] = {
+    {"/api/v1/harness",
+     "Records a harness run's event (what `ccgauge emit` sends); 202 once it is on disk",
+     &Api::post_harness},
+    {"/metrics/harness", "The same as POST /api/v1/harness, under the seeds' path",
+     &Api::post_harness},
 };
 
 // ---- The OpenAPI document ---------------------------------------------------------------------
@@ -1137,6 +1314,52 @@ constexpr std::string_view kSchemas = R"json({
   "websocket": {"type": "object", "properties": {"clients": {"type": "integer"},
   "droppedClients": {"type": "integer"}, "eventsPublished": {"type": "integer"},
   "messagesQueued": {"type": "integer"}}}}},
+"ToolStat": {"type": "object", "properties": {"tool": {"type": "string"},
+  "session": {"type": "string"}, "project": {"type": "string"}, "calls": {"type": "integer"},
+  "failures": {"type": "integer"}, "denied": {"type": "integer"},
+  "interrupts": {"type": "integer"}, "permissionPrompts": {"type": "integer"},
+  "timedCalls": {"type": "integer"}, "totalDurationMs": {"type": "integer"},
+  "avgDurationMs": {"type": "integer", "nullable": true},
+  "maxDurationMs": {"type": "integer", "nullable": true},
+  "lastUsed": {"type": "string", "format": "date-time", "nullable": true}}},
+"ToolsReport": {"type": "object", "properties": {
+  "groupBy": {"type": "string", "enum": ["tool", "session", "project"]},
+  "tools": {"type": "array", "items": {"$ref": "#/components/schemas/ToolStat"}},
+  "totals": {"$ref": "#/components/schemas/ToolStat"}}},
+"HarnessRun": {"allOf": [{"$ref": "#/components/schemas/TokenFields"}, {"type": "object",
+  "properties": {"taskId": {"type": "string"}, "label": {"type": "string"},
+  "project": {"type": "string"}, "source": {"type": "string"}, "sessionId": {"type": "string"},
+  "sessionInferred": {"type": "boolean"},
+  "start": {"type": "string", "format": "date-time", "nullable": true},
+  "end": {"type": "string", "format": "date-time", "nullable": true},
+  "durationMs": {"type": "integer", "nullable": true}, "state": {"type": "string"},
+  "success": {"type": "boolean", "nullable": true}, "error": {"type": "string"},
+  "requests": {"type": "integer"}, "models": {"type": "array", "items": {"type": "string"}}}}]},
+"HarnessReport": {"type": "object", "properties": {
+  "runs": {"type": "array", "items": {"$ref": "#/components/schemas/HarnessRun"}},
+  "labels": {"type": "array", "items": {"type": "object"}},
+  "tasks": {"type": "array", "items": {"type": "object"}},
+  "totals": {"type": "object"}}},
+"ActivityCounts": {"type": "object", "properties": {"linesAdded": {"type": "number"},
+  "linesRemoved": {"type": "number"}, "commits": {"type": "number"},
+  "pullRequests": {"type": "number"}, "activeUserSeconds": {"type": "number"},
+  "activeCliSeconds": {"type": "number"}, "sessions": {"type": "number"},
+  "editDecisions": {"type": "object"}, "toolDecisions": {"type": "object"},
+  "toolResults": {"type": "integer"}, "toolFailures": {"type": "integer"},
+  "apiErrors": {"type": "integer"}, "prompts": {"type": "integer"}}},
+"ActivityReport": {"type": "object", "properties": {
+  "activity": {"type": "array", "items": {"$ref": "#/components/schemas/ActivityCounts"},
+    "description": "One row per day, project, tool, host or user (the key named like `by`)."},
+  "totals": {"$ref": "#/components/schemas/ActivityCounts"}}},
+"HarnessEvent": {"type": "object", "required": ["event"], "properties": {
+  "source": {"type": "string"}, "event": {"type": "string"}, "task_id": {"type": "string"},
+  "label": {"type": "string"}, "project": {"type": "string"},
+  "session_id": {"type": "string"}, "duration_ms": {"type": "integer"},
+  "success": {"type": "boolean"}, "error": {"type": "string"},
+  "timestamp": {"type": "string", "format": "date-time"},
+  "event_id": {"type": "string", "description": "Idempotency key: sent twice, kept once."}}},
+"Accepted": {"type": "object", "properties": {"accepted": {"type": "boolean"},
+  "event": {"type": "object", "description": "The events row that will be recorded."}}},
 "Usage": {"type": "object", "description": "The gauge contract, schema 1 (see the README).",
   "properties": {"schema": {"type": "integer", "enum": [1]}}},
 "OpenApi": {"type": "object", "description": "An OpenAPI 3.0 document."}
@@ -1249,6 +1472,25 @@ void write_other_operation(JsonWriter& w, const OtherRoute& route) {
   w.end_object();
 }
 
+void write_post_operation(JsonWriter& w, const PostRoute& route) {
+  w.key("post").begin_object();
+  w.key("summary").value(route.summary);
+  w.key("requestBody").begin_object();
+  w.key("required").value(true);
+  w.key("content").begin_object().key("application/json").begin_object();
+  w.key("schema").begin_object().key("$ref").value("#/components/schemas/HarnessEvent");
+  w.end_object().end_object().end_object();
+  w.end_object();
+  w.key("responses").begin_object();
+  write_json_response(w, "202", "Accepted: spooled, recorded within a second", "Accepted");
+  write_json_response(w, "400", "Not a harness event; the message says why", "Error");
+  write_json_response(w, "401", "A token is set and the request has none or a wrong one",
+                      "Error");
+  write_json_response(w, "413", "A body over the size bound", "Error");
+  w.end_object();
+  w.end_object();
+}
+
 std::string openapi_document() {
   JsonWriter w(JsonWriter::Style::kPretty);
   w.begin_object();
@@ -1266,10 +1508,26 @@ std::string openapi_document() {
           "an ETag; large responses are gzipped for clients that accept it.");
   w.end_object();
   w.key("paths").begin_object();
+  auto posts_at = [](std::string_view path) {
+    return std::find_if(std::begin(kPostRoutes), std::end(kPostRoutes),
+                        [&](const PostRoute& p) { return p.path == path; });
+  };
   for (const RouteSpec& route : kRoutes) {
     w.key(route.path).begin_object();
     write_api_operation(w, route);
+    if (auto post = posts_at(route.path); post != std::end(kPostRoutes)) {
+      write_post_operation(w, *post);
+    }
     w.end_object();
+  }
+  for (const PostRoute& route : kPostRoutes) {
+    bool has_get = std::any_of(std::begin(kRoutes), std::end(kRoutes),
+                               [&](const RouteSpec& r) { return r.path == route.path; });
+    if (!has_get) {
+      w.key(route.path).begin_object();
+      write_post_operation(w, route);
+      w.end_object();
+    }
   }
   for (const OtherRoute& route : kOtherRoutes) {
     w.key(route.path).begin_object();
@@ -1298,6 +1556,11 @@ void add_api_routes(server::Router& router, DaemonContext& ctx) {
   for (const RouteSpec& route : kRoutes) {
     router.add("GET", route.path, [api, &route](const server::Request& request) {
       return api->serve(route, request);
+    });
+  }
+  for (const PostRoute& route : kPostRoutes) {
+    router.add("POST", route.path, [api, &route](const server::Request& request) {
+      return ((*api).*route.handler)(request);
     });
   }
 }

@@ -232,12 +232,26 @@ int run_harness(const HarnessCommandOptions& options);
 std::string render_tools_json(const analytics::ToolsReport& report, analytics::ToolGrouping by);
 std::string render_harness_json(const analytics::HarnessReport& report);
 
-// For the daemon's POST /api/v1/harness (and /metrics/harness): validates one harness event
-// (ingest/hooks/harness_event.h) and records it; returns the stored row. kInvalidInput errors
-// say what is wrong with the event (answer 400 with the message); others are the ledger's (503
-// for kUnavailable, else 500). An event whose event_id was recorded before is not recorded again
-// and is not an error.
-Result<ledger::EventRow> record_harness_event(ledger::Ledger& ledger, std::string_view json_text,
-                                              Instant now);
+// The tools report's selection (`ccgauge tools`, GET /api/v1/tools): whole local days of `zone`.
+struct ToolsSelection {
+  std::optional<DateKey> since;  // inclusive
+  std::optional<DateKey> until;  // inclusive
+  TimeZone zone = TimeZone::utc();
+  analytics::ToolGrouping by = analytics::ToolGrouping::kTool;
+  std::optional<std::string> project;
+  std::optional<std::string> session;
+};
+// tool, session or project; the error quotes the value and says what is allowed.
+Result<analytics::ToolGrouping> parse_tool_grouping(std::string_view text);
+// Reads the ledger only (the CLI drains the spool first; the daemon continuously).
+Result<analytics::ToolsReport> build_tools_report(const ledger::Ledger& ledger,
+                                                  const ToolsSelection& selection);
+
+// One harness event's JSON (ingest/hooks/harness_event.h) checked and turned into its events
+// row, received at `now`; kInvalidInput errors say what is wrong (a 400). The daemon's POST
+// /api/v1/harness (and /metrics/harness) spools the row for its ingest thread; the row's key is
+// the event's event_id when it has one, so an event sent twice is recorded once.
+Result<ledger::EventRow> harness_event_row(std::string_view json_text, Instant now);
+
 
 }  // namespace ccgauge::cli

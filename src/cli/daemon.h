@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "analytics/limits.h"
+#include "analytics/session_activity.h"
 #include "cli/environment.h"
+#include "core/json_writer.h"
 #include "core/time.h"
 #include "core/types.h"
 #include "ledger/ledger.h"
@@ -28,16 +30,27 @@
 
 namespace ccgauge::cli {
 
-// A session with a request in the last kActiveSessionWindow.
+// A session with a request or a hook event in the last kActiveSessionWindow that has not ended
+// (SessionEnd).
 struct ActiveSession {
   std::string session_id;
   std::string project;
-  std::string model;  // of its newest request
-  Instant first{};
-  Instant last{};
+  std::string model;  // of its newest request; empty before its first
+  Instant first{};    // its first request or hook event in the window
+  Instant last{};     // its newest request or hook event
   std::int64_t requests = 0;
   Nanodollars cost = 0;
+  // What its hooks said last (status empty: no hook event in the window; the session is then
+  // "active" while its last request is under 5 minutes old, else "idle").
+  analytics::SessionActivity hooks;
 };
+
+// Writes what a session is doing into the open JSON object: status ("started", "working",
+// "waiting", "idle", "ended" from its hooks; without hooks "active" while its last request is
+// under 5 minutes old, else "idle"), activity, tool (null when none), toolCalls, prompts, and
+// hooks (whether its hooks were seen). /api/v1/sessions?active=1 and the WebSocket's session
+// events carry these members.
+void write_session_activity(JsonWriter& w, const ActiveSession& session, Instant now);
 
 // What the ingest thread computes after each commit (and on its timer). Immutable once
 // published; readers hold a shared_ptr to the version they read.
@@ -106,6 +119,13 @@ class DaemonContext {
   // (every route handler runs there).
   Result<ledger::Ledger*> reader();
 
+  // Where events posted to the daemon (POST /api/v1/harness) are spooled for the ingest thread,
+  // which also drains what `ccgauge hook` and `ccgauge emit` spooled (ledger/events.h).
+  const std::string& spool_dir() const { return spool_dir_; }
+  // Wakes the ingest thread to drain the spool and publish new events now. Thread-safe.
+  void wake_ingest() const;
+  void set_wake_fd(int fd) { wake_fd_ = fd; }
+
  private:
   pricing::PriceTable prices_;
   TimeZone zone_;
@@ -118,6 +138,8 @@ class DaemonContext {
   std::shared_ptr<const LiveState> state_;
   IngestHealth health_;
   std::optional<ledger::Ledger> reader_;
+  std::string spool_dir_;
+  int wake_fd_ = -1;
   mutable std::mutex events_mutex_;
   // Guarded by events_mutex_.
   std::deque<std::shared_ptr<const RecordedEvent>> events_;

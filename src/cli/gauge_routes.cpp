@@ -11,6 +11,7 @@
 #include "cli/daemon.h"
 #include "core/json_writer.h"
 #include "core/time.h"
+#include "ledger/activity_reader.h"
 #include "server/http_server.h"
 
 namespace ccgauge::cli {
@@ -249,6 +250,93 @@ std::string counters_text(ledger::Ledger& reader) {
   return out;
 }
 
+// Tool activity from the hooks, harness events, and Claude Code's OpenTelemetry activity
+// (lines of code, commits, pull requests, active time, decisions, tool results, API errors,
+// prompts), counted over the whole ledger.
+std::string activity_text(const ledger::Ledger& reader) {
+  auto counters = ledger::read_activity_counters(reader);
+  if (!counters) {
+    return fmt::format("# activity read failed: {}\n", counters.error().message);
+  }
+  // name -> label text -> value, so each family is printed once, in a stable order.
+  std::map<std::string, std::map<std::string, double>> families;
+  for (const ledger::ActivityCounter& c : counters->events) {
+    if (c.key1 == "hook") {
+      families["ccgauge_hook_events_total"][fmt::format("event=\"{}\"", label(c.key2))] +=
+          c.value;
+      if (c.key2 == "PreToolUse") {
+        families["ccgauge_tool_calls_total"][fmt::format("tool=\"{}\"", label(c.key3))] +=
+            c.value;
+      } else if (c.key2 == "PostToolUseFailure") {
+        families["ccgauge_tool_failures_total"][fmt::format("tool=\"{}\"", label(c.key3))] +=
+            c.value;
+      }
+    } else {
+      families["ccgauge_harness_events_total"][fmt::format("event=\"{}\"", label(c.key2))] +=
+          c.value;
+    }
+  }
+  for (const ledger::ActivityCounter& c : counters->points) {
+    std::string_view name = c.key1;
+    if (name == "claude_code.lines_of_code.count") {
+      families["ccgauge_lines_of_code_total"][fmt::format("type=\"{}\"", label(c.key2))] +=
+          c.value;
+    } else if (name == "claude_code.active_time.total") {
+      families["ccgauge_active_time_seconds_total"][fmt::format("type=\"{}\"", label(c.key2))] +=
+          c.value;
+    } else if (name == "claude_code.code_edit_tool.decision") {
+      families["ccgauge_code_edit_decisions_total"]
+              [fmt::format("decision=\"{}\"", label(c.key3))] += c.value;
+    } else {
+      const char* family = name == "claude_code.commit.count"         ? "ccgauge_commits_total"
+                           : name == "claude_code.pull_request.count" ? "ccgauge_pull_requests_total"
+                                                                      : "ccgauge_cli_sessions_total";
+      families[family][""] += c.value;
+    }
+  }
+  for (const ledger::ActivityCounter& c : counters->otel_events) {
+    if (c.key1 == "tool_result") {
+      families["ccgauge_otel_tool_results_total"]
+              [fmt::format("tool=\"{}\",success=\"{}\"", label(c.key2), label(c.key3))] +=
+          c.value;
+    } else if (c.key1 == "tool_decision") {
+      families["ccgauge_tool_decisions_total"]
+              [fmt::format("tool=\"{}\",decision=\"{}\"", label(c.key2), label(c.key3))] +=
+          c.value;
+    } else {
+      families[c.key1 == "api_error" ? "ccgauge_api_errors_total" : "ccgauge_prompts_total"][""] +=
+          c.value;
+    }
+  }
+  static const std::map<std::string_view, std::string_view> kHelp = {
+      {"ccgauge_hook_events_total", "Claude Code hook events recorded, by event."},
+      {"ccgauge_tool_calls_total", "Tool calls seen by the hooks (PreToolUse), by tool."},
+      {"ccgauge_tool_failures_total", "Failed tool calls seen by the hooks, by tool."},
+      {"ccgauge_harness_events_total", "Harness run events recorded, by event."},
+      {"ccgauge_lines_of_code_total", "Lines of code added and removed (OpenTelemetry)."},
+      {"ccgauge_active_time_seconds_total", "Active time, user and cli (OpenTelemetry)."},
+      {"ccgauge_code_edit_decisions_total", "Edit permission decisions (OpenTelemetry)."},
+      {"ccgauge_commits_total", "Git commits made by Claude Code (OpenTelemetry)."},
+      {"ccgauge_pull_requests_total", "Pull requests made by Claude Code (OpenTelemetry)."},
+      {"ccgauge_cli_sessions_total", "Claude Code sessions started (OpenTelemetry)."},
+      {"ccgauge_otel_tool_results_total", "Tool results reported by OpenTelemetry, by tool."},
+      {"ccgauge_tool_decisions_total", "Tool permission decisions (OpenTelemetry)."},
+      {"ccgauge_api_errors_total", "API errors (OpenTelemetry)."},
+      {"ccgauge_prompts_total", "User prompts (OpenTelemetry)."},
+  };
+  std::string out;
+  for (const auto& [name, series] : families) {
+    auto help = kHelp.find(name);
+    out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name,
+                       help != kHelp.end() ? help->second : "", name);
+    for (const auto& [labels, value] : series) {
+      out += labels.empty() ? fmt::format("{} {}\n", name, number(value))
+                            : fmt::format("{}{{{}}} {}\n", name, labels, number(value));
+    }
+  }
+  return out;
+}
+
 std::string gauges_text(const LiveState& s, const IngestHealth& h, const server::LiveHubStats& hub,
                         Instant now) {
   std::string out;
@@ -347,7 +435,7 @@ void add_gauge_routes(server::Router& router, DaemonContext& ctx) {
       std::lock_guard<std::mutex> lock(cache->mutex);
       if (cache->seq != state->seq) {
         auto reader = ctx.reader();
-        cache->counters = reader ? counters_text(**reader)
+        cache->counters = reader ? counters_text(**reader) + activity_text(**reader)
                                  : "# ledger unavailable: " + reader.error().message + "\n";
         cache->seq = state->seq;
       }

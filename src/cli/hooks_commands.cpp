@@ -722,19 +722,6 @@ void tool_stat_json(JsonWriter& w, const analytics::ToolStat& s, analytics::Tool
   w.end_object();
 }
 
-Result<analytics::ToolGrouping> grouping_named(std::string_view name) {
-  if (name == "tool") {
-    return analytics::ToolGrouping::kTool;
-  }
-  if (name == "session") {
-    return analytics::ToolGrouping::kSession;
-  }
-  if (name == "project") {
-    return analytics::ToolGrouping::kProject;
-  }
-  return fail(Errc::kInvalidInput, fmt::format("--by '{}': use tool, session or project", name));
-}
-
 const char* grouping_name(analytics::ToolGrouping by) {
   switch (by) {
     case analytics::ToolGrouping::kTool:
@@ -1159,9 +1146,9 @@ std::string render_tools_json(const analytics::ToolsReport& report, analytics::T
 }
 
 int run_tools(const ToolsCommandOptions& o) {
-  auto by = grouping_named(o.by);
+  auto by = parse_tool_grouping(o.by);
   if (!by) {
-    print_error(by.error().message);
+    print_error("--by " + by.error().message);
     return 2;
   }
   auto zone = TimeZone::locate(o.timezone);
@@ -1169,23 +1156,19 @@ int run_tools(const ToolsCommandOptions& o) {
     print_error(zone.error().message);
     return 1;
   }
-  analytics::ToolsQuery query;
-  query.grouping = *by;
-  query.project = o.project;
-  query.session = o.session;
-  for (auto [text, is_since] : {std::pair{&o.since, true}, std::pair{&o.until, false}}) {
-    if (!*text) {
-      continue;
-    }
-    auto date = parse_date_arg(**text);
-    if (!date) {
-      print_error(date.error().message);
-      return 1;
-    }
-    if (is_since) {
-      query.from = zone->start_of_day(*date);
-    } else {
-      query.to = start_of_next_day(*zone, *date);
+  ToolsSelection selection;
+  selection.by = *by;
+  selection.zone = *zone;
+  selection.project = o.project;
+  selection.session = o.session;
+  for (auto [text, date] : {std::pair{&o.since, &selection.since}, std::pair{&o.until, &selection.until}}) {
+    if (*text) {
+      auto parsed = parse_date_arg(**text);
+      if (!parsed) {
+        print_error(parsed.error().message);
+        return 1;
+      }
+      *date = *parsed;
     }
   }
   auto prices = load_price_table();
@@ -1199,7 +1182,7 @@ int run_tools(const ToolsCommandOptions& o) {
     return 1;
   }
   drain_with_warnings(*ledger);
-  auto report = ledger::read_tools(*ledger, query);
+  auto report = build_tools_report(*ledger, selection);
   if (!report) {
     print_error(report.error().message);
     return 1;
@@ -1285,18 +1268,40 @@ int run_harness(const HarnessCommandOptions& o) {
   return 0;
 }
 
-Result<ledger::EventRow> record_harness_event(ledger::Ledger& ledger, std::string_view json_text,
-                                              Instant now) {
+Result<analytics::ToolGrouping> parse_tool_grouping(std::string_view name) {
+  if (name == "tool") {
+    return analytics::ToolGrouping::kTool;
+  }
+  if (name == "session") {
+    return analytics::ToolGrouping::kSession;
+  }
+  if (name == "project") {
+    return analytics::ToolGrouping::kProject;
+  }
+  return fail(Errc::kInvalidInput, fmt::format("'{}': use tool, session or project", name));
+}
+
+Result<analytics::ToolsReport> build_tools_report(const ledger::Ledger& ledger,
+                                                  const ToolsSelection& selection) {
+  analytics::ToolsQuery query;
+  query.grouping = selection.by;
+  query.project = selection.project;
+  query.session = selection.session;
+  if (selection.since) {
+    query.from = selection.zone.start_of_day(*selection.since);
+  }
+  if (selection.until) {
+    query.to = start_of_next_day(selection.zone, *selection.until);
+  }
+  return ledger::read_tools(ledger, query);
+}
+
+Result<ledger::EventRow> harness_event_row(std::string_view json_text, Instant now) {
   auto event = ingest::parse_harness_event(json_text);
   if (!event) {
     return tl::unexpected(event.error());
   }
-  ledger::EventRow row = harness_row(*event, now);
-  auto inserted = ledger::insert_events(ledger, {row});
-  if (!inserted) {
-    return tl::unexpected(inserted.error());
-  }
-  return row;
+  return harness_row(*event, now);
 }
 
 }  // namespace ccgauge::cli

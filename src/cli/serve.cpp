@@ -24,6 +24,7 @@
 #include "core/json_writer.h"
 #include "ingest/otlp/cumulative_to_delta.h"
 #include "ingest/transcripts/catch_up.h"
+#include "ledger/events.h"
 #include "ingest/transcripts/discovery.h"
 #include "ingest/transcripts/watcher.h"
 #include "ledger/limits_reader.h"
@@ -40,7 +41,8 @@ DaemonContext::DaemonContext(pricing::PriceTable prices, TimeZone zone, analytic
       ledger_path_(std::move(ledger_path)),
       config_dirs_(std::move(config_dirs)),
       started_at_(now_instant()),
-      state_(std::make_shared<LiveState>()) {}
+      state_(std::make_shared<LiveState>()),
+      spool_dir_(ledger::default_spool_dir()) {}
 
 std::shared_ptr<const LiveState> DaemonContext::state() const {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -90,6 +92,29 @@ Result<ledger::Ledger*> DaemonContext::reader() {
   return &*reader_;
 }
 
+void DaemonContext::wake_ingest() const {
+  if (wake_fd_ >= 0) {
+    std::uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof(one));
+  }
+}
+
+void write_session_activity(JsonWriter& w, const ActiveSession& s, Instant now) {
+  // A session without hooks whose last request is older than this is "idle".
+  constexpr auto kIdleAfter = std::chrono::minutes(5);
+  const analytics::SessionActivity& h = s.hooks;
+  w.key("status").value(!h.status.empty()      ? std::string_view(h.status)
+                        : now - s.last < kIdleAfter ? "active"
+                                                    : "idle");
+  w.key("activity");
+  h.activity.empty() ? w.null() : w.value(h.activity);
+  w.key("tool");
+  h.tool.empty() ? w.null() : w.value(h.tool);
+  w.key("toolCalls").value(h.tool_calls);
+  w.key("prompts").value(h.prompts);
+  w.key("hooks").value(!h.status.empty());
+}
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -105,6 +130,9 @@ constexpr auto kDegradedRescan = std::chrono::seconds(30);
 // flood of exports makes many.
 constexpr auto kOtlpRecompute = std::chrono::milliseconds(500);
 constexpr int kOtlpRecomputeShare = 10;
+// The spool is drained, and events written by other processes (`ccgauge hook`, `emit`) are
+// looked for, this often; a POST to the daemon wakes the ingest thread at once.
+constexpr auto kEventsPoll = std::chrono::seconds(1);
 // Metric series not seen for this long are forgotten (a cumulative one then restarts from a
 // baseline).
 constexpr auto kMetricSeriesIdle = std::chrono::hours(6);
@@ -144,6 +172,7 @@ std::string session_event_json(const char* type, const ActiveSession& s) {
   w.key("lastActivity").value(format_iso_ms(s.last));
   w.key("requests").value(s.requests);
   w.key("costUSD").value(static_cast<double>(s.cost) / 1e9);
+  write_session_activity(w, s, now_instant());
   w.end_object();
   return w.take();
 }
@@ -174,6 +203,11 @@ class Ingestor {
     if (auto s = catch_up({}); !s) {
       return s;
     }
+    // Events already in the ledger are history, not news: only later ones are published.
+    if (auto newest = ledger::newest_event_id(ledger_)) {
+      events_seen_ = *newest;
+    }
+    take_events(/*publish=*/false);
     recompute(/*publish=*/false);
     // A long-lived single writer: checkpoint every 16 MiB of WAL rather than every 1 MiB, so an
     // OTLP flood does not copy its pages into the database at every commit, and keep 64 MiB of
@@ -190,12 +224,13 @@ class Ingestor {
     // When OTLP commits want the state recomputed; max(): none pending.
     constexpr auto kNone = std::chrono::steady_clock::time_point::max();
     auto otlp_recompute = kNone;
+    auto next_events = std::chrono::steady_clock::now() + kEventsPoll;
     while (!stopping) {
       pollfd fds[3] = {{wake_fd_, POLLIN, 0},
                        {watcher_ ? watcher_->fd() : -1, POLLIN, 0},
                        {sink_ ? sink_->fd() : -1, POLLIN, 0}};
       auto now = std::chrono::steady_clock::now();
-      auto wake_at = std::min(next_tick, otlp_recompute);
+      auto wake_at = std::min({next_tick, otlp_recompute, next_events});
       auto wait = std::chrono::duration_cast<milliseconds>(wake_at - now).count();
       ::poll(fds, 3, static_cast<int>(std::max<std::int64_t>(0, wait)));
       if (stopping) {
@@ -207,6 +242,15 @@ class Ingestor {
                                  kOtlpRecompute, kOtlpRecomputeShare * recompute_cost);
       }
       bool changed = false;
+      bool woken = (fds[0].revents & POLLIN) != 0;
+      if (woken) {
+        std::uint64_t count = 0;
+        (void)!::read(wake_fd_, &count, sizeof(count));
+      }
+      if (woken || std::chrono::steady_clock::now() >= next_events) {
+        next_events = std::chrono::steady_clock::now() + kEventsPoll;
+        changed = take_events(/*publish=*/true);
+      }
       if (watcher_ && (fds[1].revents & POLLIN) != 0) {
         ingest::WatchBatch batch = watcher_->drain();
         if (batch.rescan_all) {
@@ -277,6 +321,50 @@ class Ingestor {
     return {};
   }
 
+  // Moves spooled events into the ledger, then publishes the hook and harness events that
+  // reached it since the last look: through the spool (POST /api/v1/harness, or a hook that
+  // found the ledger busy) or written by `ccgauge hook` / `emit` themselves. Returns whether a
+  // hook event came (the live sessions then change).
+  bool take_events(bool publish) {
+    auto drained = ledger::drain_spool(ledger_, ctx_.spool_dir());
+    if (!drained) {
+      health_.last_error = "spool: " + drained.error().message;
+      fmt::print(stderr, "ccgauge serve: cannot drain the spool: {}\n", drained.error().message);
+    } else {
+      for (const std::string& problem : drained->problems) {
+        fmt::print(stderr, "ccgauge serve: spool: {}\n", problem);
+      }
+    }
+    ledger::EventQuery q;
+    q.after_id = events_seen_;
+    q.exclude_source = std::string(ledger::kOtlpSource);  // OTLP events are published as they come
+    bool hooks = false;
+    auto status = ledger::for_each_event(ledger_, q, [&](const ledger::EventRow& row) {
+      events_seen_ = std::max(events_seen_, row.id);
+      hooks = hooks || row.source == "hook";
+      if (publish) {
+        std::string type = row.source == "harness" ? "harness" : "hook";
+        emit(server::LiveEvent{type, event_message(type, row), row.project, row.session, "", 0});
+      }
+    });
+    if (!status) {
+      health_.last_error = status.error().message;
+    }
+    return hooks;
+  }
+
+  // A hook or harness event as the WebSocket sends it: {"type": "hook"|"harness", "event": the
+  // events row (ledger/events.h's JSON)}.
+  static std::string event_message(std::string_view type, const ledger::EventRow& row) {
+    JsonWriter w(JsonWriter::Style::kCompact);
+    w.begin_object();
+    w.key("type").value(type);
+    w.key("timestamp").value(format_iso_ms(row.instant));
+    w.key("event").raw(ledger::event_json(row));
+    w.end_object();
+    return w.take();
+  }
+
   // Commits what the OTLP receivers handed over, in one transaction; publishes new requests.
   // Returns whether anything was committed.
   bool commit_otlp() {
@@ -344,7 +432,11 @@ class Ingestor {
       }
       if (!known_sessions_.contains(r.session_id)) {
         known_sessions_.insert(r.session_id);
-        ActiveSession s{r.session_id, r.project, r.model, r.instant, r.instant, 0, 0};
+        ActiveSession s;
+        s.session_id = r.session_id;
+        s.project = r.project;
+        s.model = r.model;
+        s.first = s.last = r.instant;
         server::LiveEvent start{"session_start", session_event_json("session_start", s),
                                 r.project, r.session_id, r.model, 0};
         emit(start);
@@ -392,7 +484,9 @@ class Ingestor {
       if (now - row.instant <= kActiveSessionWindow) {
         ActiveSession& s = sessions[row.session_id];
         if (s.requests == 0) {
-          s = ActiveSession{row.session_id, row.project, row.model, row.instant, row.instant, 0, 0};
+          s.session_id = row.session_id;
+          s.project = row.project;
+          s.first = s.last = row.instant;
         }
         s.first = std::min(s.first, row.instant);
         if (row.instant >= s.last) {
@@ -407,17 +501,21 @@ class Ingestor {
       health_.last_error = status.error().message;
     }
     state->tpm_io_1m = static_cast<double>(io_last_minute);
+    add_hook_activity(now, sessions);
     for (auto& [id, s] : sessions) {
-      state->active_sessions.push_back(std::move(s));
+      // A session its hooks said ended is gone, unless a request came after (a resume).
+      bool ended = s.hooks.ended() && (s.requests == 0 || s.hooks.last >= s.last);
+      if (ended) {
+        ended_.emplace(id, std::move(s));
+      } else {
+        state->active_sessions.push_back(std::move(s));
+      }
     }
     std::sort(state->active_sessions.begin(), state->active_sessions.end(),
               [](const ActiveSession& a, const ActiveSession& b) { return a.last > b.last; });
 
     auto previous = ctx_.state();
     state->seq = previous->seq + 1;
-    if (publish_changes) {
-      publish_state_changes(*previous, *state);
-    }
     if (watcher_) {
       health_.watcher = watcher_->status();
       bool degraded = watcher_->degraded();
@@ -428,7 +526,61 @@ class Ingestor {
       health_.degraded = degraded;
     }
     ctx_.set_health(health_);
-    ctx_.set_state(std::move(state));
+    // The new state first: a client that reacts to an event reads the state it announces.
+    ctx_.set_state(state);
+    if (publish_changes) {
+      publish_state_changes(*previous, *state);
+    } else {
+      for (const ActiveSession& s : state->active_sessions) {
+        known_sessions_.insert(s.session_id);
+      }
+    }
+    ended_.clear();
+  }
+
+  // Folds the hook events of the last kActiveSessionWindow into the sessions: their status and
+  // activity, and sessions that have hooks but no request yet.
+  void add_hook_activity(Instant now, std::map<std::string, ActiveSession>& sessions) {
+    ledger::EventQuery q;
+    q.from = now - kActiveSessionWindow;
+    q.source = "hook";
+    auto status = ledger::for_each_event(ledger_, q, [&](const ledger::EventRow& row) {
+      if (row.session.empty()) {
+        return;
+      }
+      ActiveSession& s = sessions[row.session];
+      if (s.session_id.empty()) {
+        s.session_id = row.session;
+        s.first = s.last = row.instant;
+      }
+      if (s.project.empty()) {
+        s.project = row.project;
+      }
+      s.first = std::min(s.first, row.instant);
+      s.last = std::max(s.last, row.instant);
+      analytics::HookSignal signal;
+      signal.instant = row.instant;
+      signal.name = row.name;
+      signal.tool = row.tool;
+      signal.notification_type = attribute_text(row.attributes, "notification_type");
+      analytics::apply_hook_signal(s.hooks, signal);
+    });
+    if (!status) {
+      health_.last_error = status.error().message;
+    }
+  }
+
+  // The text of a top-level string member of an events row's attributes (our own compact JSON,
+  // ledger/events.h), or "" when it has none.
+  static std::string_view attribute_text(std::string_view attributes, std::string_view key) {
+    std::string needle = fmt::format("\"{}\":\"", key);
+    auto at = attributes.find(needle);
+    if (at == std::string_view::npos) {
+      return {};
+    }
+    auto begin = at + needle.size();
+    auto end = attributes.find('"', begin);
+    return end == std::string_view::npos ? std::string_view() : attributes.substr(begin, end - begin);
   }
 
   void publish_state_changes(const LiveState& before, const LiveState& after) {
@@ -440,8 +592,33 @@ class Ingestor {
     for (const ActiveSession& s : before.active_sessions) {
       if (!still.contains(s.session_id)) {
         known_sessions_.erase(s.session_id);
-        emit(server::LiveEvent{"session_end", session_event_json("session_end", s), s.project,
+        // Ended by its SessionEnd hook (status "ended"), or quiet for kActiveSessionWindow.
+        auto it = ended_.find(s.session_id);
+        const ActiveSession& last = it != ended_.end() ? it->second : s;
+        emit(server::LiveEvent{"session_end", session_event_json("session_end", last), s.project,
                                s.session_id, s.model, 0});
+      }
+    }
+    // Sessions that started (their hooks came before any request), and sessions whose hooks
+    // changed what they do.
+    std::map<std::string_view, const ActiveSession*> was;
+    for (const ActiveSession& s : before.active_sessions) {
+      was.emplace(s.session_id, &s);
+    }
+    for (const ActiveSession& s : after.active_sessions) {
+      if (!known_sessions_.contains(s.session_id)) {
+        known_sessions_.insert(s.session_id);
+        emit(server::LiveEvent{"session_start", session_event_json("session_start", s),
+                               s.project, s.session_id, s.model, 0});
+        continue;
+      }
+      auto it = was.find(s.session_id);
+      const analytics::SessionActivity* old = it != was.end() ? &it->second->hooks : nullptr;
+      if (!s.hooks.status.empty() &&
+          (old == nullptr || old->status != s.hooks.status || old->activity != s.hooks.activity ||
+           old->tool != s.hooks.tool)) {
+        emit(server::LiveEvent{"session_status", session_event_json("session_status", s),
+                               s.project, s.session_id, s.model, 0});
       }
     }
     // Limits: when a window's percent (to 0.1), provenance or reset changed.
@@ -503,6 +680,9 @@ class Ingestor {
   ingest::otlp::CumulativeToDelta deltas_;    // metric series state
   std::unique_ptr<ingest::TranscriptWatcher> watcher_;
   std::set<std::string> known_sessions_;
+  std::int64_t events_seen_ = 0;  // the newest event id published (or there at start)
+  // Sessions the last recompute found ended by their hooks, for their session_end event.
+  std::map<std::string, ActiveSession> ended_;
   IngestHealth health_;
 };
 
@@ -637,6 +817,7 @@ int run_serve(const ServeOptions& o) {
     return fail_with(writer.error().message);
   }
   int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  ctx.set_wake_fd(wake_fd);
   std::unique_ptr<OtlpSink> sink;
   if (!o.no_otlp) {
     auto created = OtlpSink::create(o.otlp_max_pending);

@@ -179,4 +179,45 @@ Result<std::vector<ActivityItem>> read_activity(const Ledger& ledger, const Acti
   return items;
 }
 
+Result<ActivityCounters> read_activity_counters(const Ledger& ledger) {
+  const Database& db = ledger.database();
+  ActivityCounters out;
+  struct Query {
+    const char* sql;
+    std::vector<ActivityCounter>* rows;
+  };
+  const Query queries[] = {
+      {"SELECT source, name, tool, count(*) FROM events WHERE source IN ('hook', 'harness') "
+       "GROUP BY 1, 2, 3",
+       &out.events},
+      {"SELECT name, type, coalesce(json_extract(attributes, '$.decision'), ''), sum(value) "
+       "FROM metric_points WHERE kind = 0 AND name IN ('claude_code.lines_of_code.count', "
+       "'claude_code.commit.count', 'claude_code.pull_request.count', "
+       "'claude_code.active_time.total', 'claude_code.session.count', "
+       "'claude_code.code_edit_tool.decision') GROUP BY 1, 2, 3",
+       &out.points},
+      {"SELECT name, tool, CASE WHEN name = 'tool_decision' THEN "
+       "coalesce(json_extract(attributes, '$.decision'), '') WHEN success IS NULL THEN '' WHEN "
+       "success THEN 'true' ELSE 'false' END, count(*) FROM events WHERE source = 'otlp' AND "
+       "name IN ('tool_decision', 'tool_result', 'api_error', 'user_prompt') GROUP BY 1, 2, 3",
+       &out.otel_events},
+  };
+  for (const Query& q : queries) {
+    auto stmt = db.prepare(q.sql);
+    if (!stmt) {
+      return tl::unexpected(stmt.error());
+    }
+    if (auto s = stmt->for_each_row([&] {
+          q.rows->push_back(ActivityCounter{std::string(stmt->column_text(0)),
+                                            std::string(stmt->column_text(1)),
+                                            std::string(stmt->column_text(2)),
+                                            stmt->column_double(3)});
+        });
+        !s) {
+      return tl::unexpected(s.error());
+    }
+  }
+  return out;
+}
+
 }  // namespace ccgauge::ledger

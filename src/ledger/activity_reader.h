@@ -26,4 +26,22 @@ struct ActivityQuery {
 Result<std::vector<analytics::ActivityItem>> read_activity(const Ledger& ledger,
                                                            const ActivityQuery& query);
 
+// Counts over the whole ledger, for Prometheus counters (/metrics). Each row is a group of the
+// query's keys and its count (events) or sum (metric points).
+struct ActivityCounter {
+  std::string key1, key2, key3;
+  double value = 0;
+};
+struct ActivityCounters {
+  // Hook and harness events: source ("hook", "harness"), event name, tool; the count.
+  std::vector<ActivityCounter> events;
+  // OTLP sums of the activity metrics: metric name, `type`, `decision`; the sum of the deltas.
+  std::vector<ActivityCounter> points;
+  // OTLP activity events (tool_decision, tool_result, api_error, user_prompt): name, tool,
+  // "true"/"false"/"" for success (tool_result) or the decision (tool_decision); the count.
+  std::vector<ActivityCounter> otel_events;
+};
+
+Result<ActivityCounters> read_activity_counters(const Ledger& ledger);
+
 }  // namespace ccgauge::ledger

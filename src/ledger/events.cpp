@@ -268,15 +268,22 @@ Result<std::int64_t> insert_events(Ledger& ledger, const std::vector<EventRow>& 
 
 Status for_each_event(const Ledger& ledger, const EventQuery& query,
                       const std::function<void(const EventRow&)>& fn) {
-  std::string sql =
+  // Tailing walks the table by id from after_id: the other terms get a unary + so SQLite never
+  // picks their index instead (which would visit and sort every row of a source, each time).
+  std::string_view plus = query.after_id ? "+" : "";
+  std::string sql = fmt::format(
       "SELECT id, key, ts, source, name, session, project, host, user, tool, tool_use_id, "
       "task_id, label, success, duration_ms, error, attributes FROM events "
-      "WHERE ts >= ?1 AND ts < ?2";
+      "WHERE {0}ts >= ?1 AND {0}ts < ?2",
+      plus);
   if (query.source) {
-    sql += " AND source = ?3";
+    sql += fmt::format(" AND {}source = ?3", plus);
   }
   if (query.session) {
-    sql += " AND session = ?4";
+    sql += fmt::format(" AND {}session = ?4", plus);
+  }
+  if (query.exclude_source) {
+    sql += " AND source != ?6";
   }
   if (query.after_id) {
     sql += " AND id > ?5 ORDER BY id";
@@ -297,6 +304,9 @@ Status for_each_event(const Ledger& ledger, const EventQuery& query,
   }
   if (query.after_id) {
     stmt->bind(5, *query.after_id);
+  }
+  if (query.exclude_source) {
+    stmt->bind(6, *query.exclude_source);
   }
   EventRow row;
   return stmt->for_each_row([&] {
@@ -322,6 +332,18 @@ Status for_each_event(const Ledger& ledger, const EventQuery& query,
     row.attributes.assign(stmt->column_text(16));
     fn(row);
   });
+}
+
+Result<std::int64_t> newest_event_id(const Ledger& ledger) {
+  auto stmt = ledger.database().prepare("SELECT coalesce(max(id), 0) FROM events");
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  std::int64_t id = 0;
+  if (auto s = stmt->for_each_row([&] { id = stmt->column_int(0); }); !s) {
+    return tl::unexpected(s.error());
+  }
+  return id;
 }
 
 std::string event_json(const EventRow& row) {

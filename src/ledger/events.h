@@ -63,8 +63,12 @@ struct EventQuery {
   std::optional<Instant> to;    // exclusive
   std::optional<std::string> source;
   std::optional<std::string> session;
+  std::optional<std::string> exclude_source;  // rows of any source but this one
   std::optional<std::int64_t> after_id;  // only rows with a larger id (tailing new events)
 };
+
+// The largest event id in the ledger (0 when it has none).
+Result<std::int64_t> newest_event_id(const Ledger& ledger);
 
 // Streams matching events in (ts, id) order, or in id order with after_id.
 Status for_each_event(const Ledger& ledger, const EventQuery& query,

@@ -27,8 +27,8 @@ namespace ccgauge::server {
 
 // One event for live clients.
 struct LiveEvent {
-  // One of kLiveEventTypes: "request", "session_start", "session_end", "limit", "alert",
-  // "heartbeat", "snapshot".
+  // One of kLiveEventTypes: "request", "session_start", "session_end", "session_status",
+  // "hook", "harness", "limit", "alert", "heartbeat", "snapshot".
   std::string type;
   // The complete event as JSON text; sent to clients verbatim as one text message. The
   // convention is an object whose "type" member equals `type`.
@@ -42,7 +42,8 @@ struct LiveEvent {
 
 // The event types a client may subscribe to.
 inline constexpr std::string_view kLiveEventTypes[] = {
-    "request", "session_start", "session_end", "limit", "alert", "heartbeat", "snapshot"};
+    "request", "session_start", "session_end", "session_status", "hook",     "harness",
+    "limit",   "alert",         "heartbeat",   "snapshot"};
 
 // What one client wants to receive. An empty list means "all".
 //

@@ -554,18 +554,18 @@ TEST_F(HooksCliTest, EmitPostsToTheDaemonWhenItAnswers) {
     EXPECT_EQ(text_at(body, "project"), dir_ / "app");
     EXPECT_EQ(text_at(body, "event_id").size(), 32u);
     EXPECT_EQ(text_at(body, "user"), "tester");
-    // What the daemon does with it: the same function records it, once.
+    // What the daemon does with it: the same function makes its row, recorded once.
     auto ledger = ledger::Ledger::open_reader(ledger_path(), pricing::PriceTable::embedded());
     ASSERT_TRUE(ledger);
     std::string json = request.substr(request.find("\r\n\r\n") + 4);
-    auto row = cli::record_harness_event(*ledger, json, from_epoch_ms(0));
+    auto row = cli::harness_event_row(json, from_epoch_ms(0));
     ASSERT_TRUE(row) << row.error().message;
     EXPECT_EQ(row->task_id, "T9");
     EXPECT_EQ(row->user, "tester");
-    ASSERT_TRUE(cli::record_harness_event(*ledger, json, from_epoch_ms(0)));
+    ASSERT_TRUE(ledger::insert_events(*ledger, {*row}));
+    ASSERT_TRUE(ledger::insert_events(*ledger, {*cli::harness_event_row(json, from_epoch_ms(0))}));
     EXPECT_EQ(events("harness").size(), 1u);
-    auto invalid = cli::record_harness_event(*ledger, R"({"event":"end","success":"no"})",
-                                             from_epoch_ms(0));
+    auto invalid = cli::harness_event_row(R"({"event":"end","success":"no"})", from_epoch_ms(0));
     ASSERT_FALSE(invalid);
     EXPECT_EQ(invalid.error().code, Errc::kInvalidInput);
     EXPECT_NE(invalid.error().message.find("\"success\" must be true or false"),

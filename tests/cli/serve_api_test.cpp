@@ -24,6 +24,7 @@
 #include "gen/transcript_generator.h"
 #include "pricing/price_table.h"
 #include "server/gzip.h"
+#include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/run_binary.h"
 #include "tests/support/temp_dir.h"
@@ -38,52 +39,12 @@ using testing::TempDir;
 
 constexpr const char* kToken = "s3cret-token";
 
-// A running `ccgauge serve`; SIGTERM and wait on destruction (stop() to see the status).
-class Daemon {
+// A running `ccgauge serve` in `dir`, with these arguments and environment.
+class Daemon : public testing::DaemonProcess {
  public:
   Daemon(const TempDir& dir, std::vector<std::string> args,
-         std::vector<std::pair<std::string, std::string>> env)
-      : out_(dir / "serve.out"), err_(dir / "serve.err") {
-    args.insert(args.begin(), "serve");
-    pid_ = testing::spawn_binary(args, env, out_, err_);
-    // The daemon catches up before it listens; a generated tree takes a few seconds.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    const std::string marker = "listening on http://127.0.0.1:";
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::string out = testing::slurp(out_);
-      auto at = out.find(marker);
-      if (at != std::string::npos && out.find('\n', at) != std::string::npos) {
-        port_ = static_cast<std::uint16_t>(std::stoi(out.substr(at + marker.size())));
-        return;
-      }
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  ~Daemon() { stop(); }
-
-  // SIGTERM, then the exit status.
-  int stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      status_ = testing::wait_exit_code(pid_);
-      pid_ = -1;
-    }
-    return status_;
-  }
-
-  std::uint16_t port() const { return port_; }
-  std::string stderr_text() const { return testing::slurp(err_); }
-
- private:
-  std::string out_, err_;
-  pid_t pid_ = -1;
-  std::uint16_t port_ = 0;
-  int status_ = -1;
+         const std::vector<std::pair<std::string, std::string>>& env)
+      : DaemonProcess(dir.path(), std::move(args), env) {}
 };
 
 JsonValue parse(const std::string& text) {
@@ -170,7 +131,7 @@ class ServeApiTest : public ::testing::Test {
     daemon_ = new Daemon(
         *dir_, {"--listen", "127.0.0.1:0", "--token", kToken, "--ledger", *dir_ / "ledger.db"},
         env());
-    ASSERT_NE(daemon_->port(), 0) << daemon_->stderr_text();
+    ASSERT_NE(daemon_->port(), 0) << daemon_->err();
   }
   static void TearDownTestSuite() {
     delete daemon_;
@@ -505,8 +466,9 @@ TEST_F(ServeApiTest, OpenApiDocumentsEveryParameterTheRoutesAccept) {
   int checked = 0;
   for (const auto& [path, item] : doc.find("paths")->members()) {
     const JsonValue* get_op = item.find("get");
-    ASSERT_NE(get_op, nullptr) << path;
-    if (path.rfind("/api/v1/", 0) != 0 || get_op->find("x-websocket") != nullptr) {
+    ASSERT_TRUE(get_op != nullptr || item.find("post") != nullptr) << path;
+    if (get_op == nullptr || path.rfind("/api/v1/", 0) != 0 ||
+        get_op->find("x-websocket") != nullptr) {
       continue;
     }
     std::string concrete = path;
@@ -581,8 +543,8 @@ TEST(ServeApiRoutes, OpenApiListsEveryRegisteredRoute) {
       EXPECT_EQ(m.kind, server::Router::Match::Kind::kFound) << method << " " << path;
       handlers.insert(m.handler);
       ++operations;
-      // Every operation says what its 200 answer is.
-      EXPECT_NE(op.find("responses")->find("200"), nullptr) << path;
+      // Every operation says what its success is: 200, or 202 for the POSTs.
+      EXPECT_NE(op.find("responses")->find(method == "post" ? "202" : "200"), nullptr) << path;
     }
   }
   EXPECT_EQ(operations, router.size());
@@ -622,7 +584,7 @@ TEST(ServeApiLive, AppendsShowUpAndSigtermExitsZero) {
                                                           {"CCGAUGE_TOKEN", ""},
                                                           {"TZ", "UTC"}};
   Daemon daemon(dir, {"--listen", "127.0.0.1:0", "--ledger", dir / "ledger.db"}, env);
-  ASSERT_NE(daemon.port(), 0) << daemon.stderr_text();
+  ASSERT_NE(daemon.port(), 0) << daemon.err();
   HttpClient client(daemon.port());
 
   HttpResult before = client.get("/api/v1/daily");
@@ -659,8 +621,8 @@ TEST(ServeApiLive, AppendsShowUpAndSigtermExitsZero) {
   EXPECT_EQ(int_of(*summary.find("today"), "requests"), 2);
   EXPECT_EQ(int_of(summary, "activeSessions"), 1);
 
-  EXPECT_EQ(daemon.stop(), 0) << daemon.stderr_text();
-  EXPECT_NE(daemon.stderr_text().find("SIGTERM"), std::string::npos);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.err();
+  EXPECT_NE(daemon.err().find("SIGTERM"), std::string::npos);
 }
 
 }  // namespace
@@ -691,7 +653,7 @@ TEST(ServeApiBench, DISABLED_SummaryLatency) {
                                                           {"TZ", "UTC"}};
   auto start = std::chrono::steady_clock::now();
   Daemon daemon(dir, {"--listen", "127.0.0.1:0", "--ledger", dir / "ledger.db"}, env);
-  ASSERT_NE(daemon.port(), 0) << daemon.stderr_text();
+  ASSERT_NE(daemon.port(), 0) << daemon.err();
   std::printf("history: %.1f MiB, %lld requests; daemon ready in %.1f s\n",
               static_cast<double>(totals->stats.bytes) / (1 << 20),
               static_cast<long long>(totals->requests),

@@ -18,6 +18,7 @@
 #include <simdjson.h>
 
 #include "core/time.h"
+#include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/run_binary.h"
 #include "tests/support/temp_dir.h"
@@ -53,50 +54,24 @@ std::uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
-// Runs until destroyed (SIGTERM), or until stop().
-class Daemon {
+// `ccgauge serve` on port 0 with its own ledger and config in `dir`; SIGTERM when destroyed.
+class Daemon : public testing::DaemonProcess {
  public:
-  Daemon(const TempDir& dir, std::vector<std::string> extra = {}) : dir_(dir) {
-    std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0", "--ledger",
-                                     dir / "ledger.db"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    pid_ = testing::spawn_binary(args,
-                                 {{"CLAUDE_CONFIG_DIR", dir / "claude"},
-                                  {"HOME", dir.path()},
-                                  {"CCGAUGE_CONFIG_DIR", dir / "config"},
-                                  {"CCGAUGE_TOKEN", ""},
-                                  {"TZ", "UTC"}},
-                                 dir / "serve.out", dir / "serve.err");
-    std::regex listening(R"(listening on http://127\.0\.0\.1:(\d+))");
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::smatch m;
-      std::string out = testing::slurp(dir / "serve.out");
-      if (std::regex_search(out, m, listening)) {
-        port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
-        return;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-  }
-  ~Daemon() {
-    if (pid_ > 0) {
-      stop();
-    }
-  }
-  int stop() {
-    ::kill(pid_, SIGTERM);
-    int rc = testing::wait_exit_code(pid_);
-    pid_ = -1;
-    return rc;
-  }
-  std::uint16_t port() const { return port_; }
-  std::string err() const { return testing::slurp(dir_ / "serve.err"); }
+  Daemon(const TempDir& dir, std::vector<std::string> extra = {})
+      : DaemonProcess(dir.path(), arguments(dir, std::move(extra)),
+                      {{"CLAUDE_CONFIG_DIR", dir / "claude"},
+                       {"HOME", dir.path()},
+                       {"CCGAUGE_CONFIG_DIR", dir / "config"},
+                       {"CCGAUGE_TOKEN", ""},
+                       {"TZ", "UTC"}},
+                      std::chrono::seconds(30)) {}
 
  private:
-  const TempDir& dir_;
-  pid_t pid_ = -1;
-  std::uint16_t port_ = 0;
+  static std::vector<std::string> arguments(const TempDir& dir, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--ledger", dir / "ledger.db"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
 };
 
 class ServeTest : public ::testing::Test {

@@ -32,7 +32,8 @@ inline std::string slurp(const std::string& path) {
 // Starts the binary; returns its pid. stdout and stderr go to the given files.
 inline pid_t spawn_binary(const std::vector<std::string>& args,
                           const std::vector<std::pair<std::string, std::string>>& env,
-                          const std::string& out_path, const std::string& err_path) {
+                          const std::string& out_path, const std::string& err_path,
+                          const std::string& stdin_path = "/dev/null") {
   pid_t pid = ::fork();
   if (pid == 0) {
     for (const auto& [name, value] : env) {
@@ -44,7 +45,7 @@ inline pid_t spawn_binary(const std::vector<std::string>& args,
     }
     int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int in = ::open("/dev/null", O_RDONLY);
+    int in = ::open(stdin_path.c_str(), O_RDONLY);
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
@@ -71,10 +72,11 @@ inline int wait_exit_code(pid_t pid) {
 // `env` entries with an empty value are removed from the child's environment.
 inline RunResult run_binary(const std::vector<std::string>& args,
                             const std::vector<std::pair<std::string, std::string>>& env,
-                            const std::string& scratch_dir) {
+                            const std::string& scratch_dir,
+                            const std::string& stdin_path = "/dev/null") {
   std::string out_path = scratch_dir + "/stdout.txt";
   std::string err_path = scratch_dir + "/stderr.txt";
-  pid_t pid = spawn_binary(args, env, out_path, err_path);
+  pid_t pid = spawn_binary(args, env, out_path, err_path, stdin_path);
   RunResult r;
   r.exit_code = wait_exit_code(pid);
   r.out = slurp(out_path);
