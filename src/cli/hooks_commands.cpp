@@ -130,12 +130,21 @@ void write_stdout(std::string_view text) {
   std::fflush(stdout);
 }
 
-// Writes the row straight into the ledger, else into the spool; false when both failed (the
-// reason is logged).
+// Writes the row into the spool when a daemon drains it (ledger::SpoolClaim: it records the row
+// within milliseconds), else straight into the ledger, else into the spool for the next command;
+// false when nothing worked (the reason is logged).
 bool deliver_locally(const std::string& ledger_path, const ledger::EventRow& row,
                      std::string_view who) {
   ledger::DirectWriteOptions options;
   options.spool_dir = ledger::default_spool_dir();
+  if (ledger::spool_is_claimed(options.spool_dir, ledger_path)) {
+    auto spooled = ledger::spool_event(options.spool_dir, ledger_path, row);
+    if (spooled) {
+      return true;
+    }
+    log_reason(fmt::format("{}: cannot spool {} for the daemon: {}; writing the ledger", who,
+                           row.name, spooled.error().message));
+  }
   auto written = ledger::write_event_direct(ledger_path, row, options);
   if (written) {
     return true;

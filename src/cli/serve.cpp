@@ -7,12 +7,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <set>
 #include <thread>
@@ -133,6 +135,8 @@ constexpr int kOtlpRecomputeShare = 10;
 // The spool is drained, and events written by other processes (`ccgauge hook`, `emit`) are
 // looked for, this often; a POST to the daemon wakes the ingest thread at once.
 constexpr auto kEventsPoll = std::chrono::seconds(1);
+// A spool append is drained this long after it is seen.
+constexpr auto kSpoolSettle = std::chrono::milliseconds(50);
 // Metric series not seen for this long are forgotten (a cumulative one then restarts from a
 // baseline).
 constexpr auto kMetricSeriesIdle = std::chrono::hours(6);
@@ -187,6 +191,13 @@ class Ingestor {
         wake_fd_(wake_fd),
         sink_(sink),
         deltas_(ctx.started_at()) {}
+  Ingestor(const Ingestor&) = delete;
+  Ingestor& operator=(const Ingestor&) = delete;
+  ~Ingestor() {
+    if (spool_watch_fd_ >= 0) {
+      ::close(spool_watch_fd_);
+    }
+  }
 
   // The first catch-up, before the server starts: the state is complete when clients come.
   Status start() {
@@ -203,6 +214,7 @@ class Ingestor {
     if (auto s = catch_up({}); !s) {
       return s;
     }
+    watch_spool();
     // Events already in the ledger are history, not news: only later ones are published.
     if (auto newest = ledger::newest_event_id(ledger_)) {
       events_seen_ = *newest;
@@ -226,13 +238,14 @@ class Ingestor {
     auto otlp_recompute = kNone;
     auto next_events = std::chrono::steady_clock::now() + kEventsPoll;
     while (!stopping) {
-      pollfd fds[3] = {{wake_fd_, POLLIN, 0},
+      pollfd fds[4] = {{wake_fd_, POLLIN, 0},
                        {watcher_ ? watcher_->fd() : -1, POLLIN, 0},
-                       {sink_ ? sink_->fd() : -1, POLLIN, 0}};
+                       {sink_ ? sink_->fd() : -1, POLLIN, 0},
+                       {spool_watch_fd_, POLLIN, 0}};
       auto now = std::chrono::steady_clock::now();
       auto wake_at = std::min({next_tick, otlp_recompute, next_events});
       auto wait = std::chrono::duration_cast<milliseconds>(wake_at - now).count();
-      ::poll(fds, 3, static_cast<int>(std::max<std::int64_t>(0, wait)));
+      ::poll(fds, 4, static_cast<int>(std::max<std::int64_t>(0, wait)));
       if (stopping) {
         break;
       }
@@ -246,6 +259,11 @@ class Ingestor {
       if (woken) {
         std::uint64_t count = 0;
         (void)!::read(wake_fd_, &count, sizeof(count));
+      }
+      if ((fds[3].revents & POLLIN) != 0 && spool_written()) {
+        // Not at once: the hook that wrote is still exiting, and on two cores a drain now would
+        // take the CPU from it; a burst of hooks is drained together.
+        next_events = std::min(next_events, std::chrono::steady_clock::now() + kSpoolSettle);
       }
       if (woken || std::chrono::steady_clock::now() >= next_events) {
         next_events = std::chrono::steady_clock::now() + kEventsPoll;
@@ -319,6 +337,46 @@ class Ingestor {
       fmt::print(stderr, "ccgauge serve: cannot read {}: {}\n", problem.path, problem.reason);
     }
     return {};
+  }
+
+  // Claims this ledger's spool (ledger::SpoolClaim), so `ccgauge hook` and `emit` append to it
+  // instead of opening the ledger, and watches it: an append wakes the ingest thread at once.
+  // Without either the spool is still drained every kEventsPoll.
+  void watch_spool() {
+    auto claim = ledger::SpoolClaim::acquire(ctx_.spool_dir(), ctx_.ledger_path());
+    if (!claim) {
+      fmt::print(stderr, "ccgauge serve: {}; hooks write the ledger themselves\n",
+                 claim.error().message);
+      return;
+    }
+    spool_claim_.emplace(std::move(*claim));
+    spool_watch_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (spool_watch_fd_ < 0 ||
+        ::inotify_add_watch(spool_watch_fd_, ctx_.spool_dir().c_str(),
+                            IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+      fmt::print(stderr, "ccgauge serve: cannot watch the spool {}: {}; draining it every {} s\n",
+                 ctx_.spool_dir(), std::strerror(errno), kEventsPoll.count());
+    }
+  }
+
+  // Reads the spool watch's notifications; whether one was a spool file written (not the
+  // drain's own renames of claimed files).
+  bool spool_written() {
+    alignas(inotify_event) char buffer[4096];
+    bool written = false;
+    for (;;) {
+      ssize_t n = ::read(spool_watch_fd_, buffer, sizeof(buffer));
+      if (n <= 0) {
+        return written;
+      }
+      for (ssize_t at = 0; at < n;) {
+        const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
+        std::string_view name = event->len > 0 ? std::string_view(event->name) : "";
+        written = written || (name.ends_with(".jsonl") &&
+                              name.find(".claimed-") == std::string_view::npos);
+        at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+      }
+    }
   }
 
   // Moves spooled events into the ledger, then publishes the hook and harness events that
@@ -681,6 +739,8 @@ class Ingestor {
   std::unique_ptr<ingest::TranscriptWatcher> watcher_;
   std::set<std::string> known_sessions_;
   std::int64_t events_seen_ = 0;  // the newest event id published (or there at start)
+  std::optional<ledger::SpoolClaim> spool_claim_;
+  int spool_watch_fd_ = -1;  // inotify on the spool directory; -1 without
   // Sessions the last recompute found ended by their hooks, for their session_end event.
   std::map<std::string, ActiveSession> ended_;
   IngestHealth health_;

@@ -499,6 +499,58 @@ std::string spool_file_for(const std::string& spool_dir, const std::string& ledg
   return spool_dir + "/" + ledger_id(ledger_path) + ".jsonl";
 }
 
+namespace {
+
+std::string claim_file_for(const std::string& spool_dir, const std::string& ledger_path) {
+  return spool_dir + "/" + ledger_id(ledger_path) + ".daemon";
+}
+
+}  // namespace
+
+Result<SpoolClaim> SpoolClaim::acquire(const std::string& spool_dir,
+                                       const std::string& ledger_path) {
+  std::error_code ec;
+  std::filesystem::create_directories(spool_dir, ec);
+  std::string path = claim_file_for(spool_dir, ledger_path);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return fail(Errc::kIo, fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return fail(Errc::kUnavailable,
+                fmt::format("another daemon drains the spool of {} ({} is locked)", ledger_path,
+                            path));
+  }
+  return SpoolClaim(fd);
+}
+
+SpoolClaim& SpoolClaim::operator=(SpoolClaim&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+SpoolClaim::~SpoolClaim() {
+  if (fd_ >= 0) {
+    ::close(fd_);  // releases the lock
+  }
+}
+
+bool spool_is_claimed(const std::string& spool_dir, const std::string& ledger_path) {
+  int fd = ::open(claim_file_for(spool_dir, ledger_path).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return held;
+}
+
 Status spool_event(const std::string& spool_dir, const std::string& ledger_path, EventRow row) {
   if (row.key.empty()) {
     row.key = new_event_key();

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -112,6 +113,30 @@ std::string spool_file_for(const std::string& spool_dir, const std::string& ledg
 // and a drain never loses a line being written. A row without a key gets one first: the key is
 // what makes draining exactly-once. Never blocks on a drain: it writes to a fresh file instead.
 Status spool_event(const std::string& spool_dir, const std::string& ledger_path, EventRow row);
+
+// The daemon's claim on a ledger's spool: an exclusive flock on `<spool_dir>/<ledger id>.daemon`,
+// held while a daemon watches that spool and moves what comes into the ledger at once. While it
+// is held, short-lived writers (`ccgauge hook`, `emit`) spool their events instead of opening the
+// ledger themselves: one append instead of an SQLite open, insert and commit, and the daemon
+// records the event within milliseconds. Released when destroyed (or when the process dies).
+class SpoolClaim {
+ public:
+  // kUnavailable when another process holds the claim.
+  static Result<SpoolClaim> acquire(const std::string& spool_dir, const std::string& ledger_path);
+  SpoolClaim(SpoolClaim&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  SpoolClaim& operator=(SpoolClaim&& other) noexcept;
+  SpoolClaim(const SpoolClaim&) = delete;
+  SpoolClaim& operator=(const SpoolClaim&) = delete;
+  ~SpoolClaim();
+
+ private:
+  explicit SpoolClaim(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+// Whether a daemon holds the spool claim of this ledger (a few microseconds: one open and a
+// non-blocking lock attempt).
+bool spool_is_claimed(const std::string& spool_dir, const std::string& ledger_path);
 
 struct DrainStats {
   std::int64_t files = 0;       // spool files drained

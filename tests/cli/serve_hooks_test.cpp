@@ -269,7 +269,9 @@ TEST_F(ServeHooksTest, SpooledHookEventsAreDrainedAndShown) {
   });
   ASSERT_TRUE(s) << daemon_->err();
   EXPECT_EQ(text_of(*s, "projectPath"), "/home/u/other");
-  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "state/ccgauge/spool"));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "state/ccgauge/spool")) {
+    EXPECT_NE(entry.path().extension(), ".jsonl") << entry.path() << " was not drained";
+  }
 }
 
 TEST_F(ServeHooksTest, HarnessRunsArriveByPostAndByEmitAndJoinTheirSessionsCost) {

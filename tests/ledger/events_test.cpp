@@ -125,6 +125,40 @@ TEST_F(EventsTest, QueriesFilterBySourceSessionTimeAndTail) {
     first_id = first_id == 0 ? e.id : first_id;
   }));
   EXPECT_EQ(names([&](EventQuery& q) { q.after_id = first_id; }), "end C ");
+  EXPECT_EQ(names([&](EventQuery& q) {
+              q.after_id = first_id;
+              q.source = "hook";
+            }),
+            "C ");
+  EXPECT_EQ(names([&](EventQuery& q) { q.exclude_source = "hook"; }), "end ");
+  auto newest = newest_event_id(ledger);
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(*newest, first_id + 2);
+  // Tailing walks the ids: SQLite's plan must not scan an index of ts or source.
+  auto plan = ledger.database().prepare(
+      "EXPLAIN QUERY PLAN SELECT id FROM events WHERE +ts >= 0 AND +ts < 9 AND +source = 'hook' "
+      "AND id > 1 ORDER BY id");
+  ASSERT_TRUE(plan);
+  std::string detail;
+  ASSERT_TRUE(plan->for_each_row([&] { detail += std::string(plan->column_text(3)) + "; "; }));
+  EXPECT_NE(detail.find("INTEGER PRIMARY KEY"), std::string::npos) << detail;
+}
+
+TEST_F(EventsTest, TheSpoolClaimIsHeldByOneProcessAtATime) {
+  EXPECT_FALSE(spool_is_claimed(spool_dir(), ledger_path()));
+  {
+    auto claim = SpoolClaim::acquire(spool_dir(), ledger_path());
+    ASSERT_TRUE(claim) << claim.error().message;
+    EXPECT_TRUE(spool_is_claimed(spool_dir(), ledger_path()));
+    EXPECT_FALSE(spool_is_claimed(spool_dir(), dir_ / "other.db"));
+    auto second = SpoolClaim::acquire(spool_dir(), ledger_path());
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().code, Errc::kUnavailable);
+    SpoolClaim moved = std::move(*claim);
+    EXPECT_TRUE(spool_is_claimed(spool_dir(), ledger_path()));
+  }
+  EXPECT_FALSE(spool_is_claimed(spool_dir(), ledger_path()));
+  EXPECT_TRUE(SpoolClaim::acquire(spool_dir(), ledger_path()));
 }
 
 TEST_F(EventsTest, DirectWritesNeedAnExistingUpgradedLedger) {
