@@ -108,17 +108,6 @@ std::string render_table(const analytics::ActivityReport& report) {
   return out;
 }
 
-Result<std::optional<DateKey>> date_option(const std::optional<std::string>& text) {
-  if (!text) {
-    return std::optional<DateKey>();
-  }
-  auto key = parse_date_arg(*text);
-  if (!key) {
-    return tl::unexpected(key.error());
-  }
-  return std::optional<DateKey>(*key);
-}
-
 int error(std::string_view message) {
   fmt::print(stderr, "ccgauge: error: {}\n", message);
   return 1;

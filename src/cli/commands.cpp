@@ -29,14 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 void print_error(std::string_view message) { fmt::print(stderr, "ccgauge: error: {}\n", message); }
 
-void write_stdout(std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  if (!text.empty() && text.back() != '\n') {
-    std::fputc('\n', stdout);
-  }
-  std::fflush(stdout);
-}
-
 // Everything a report needs, caught up. Not movable: the ledger points at `prices`.
 struct Context {
   TimeZone zone = TimeZone::utc();
@@ -209,17 +201,6 @@ class ProjectFilter {
   std::optional<std::string> wanted_;
   std::unordered_map<std::string, bool> cache_;
 };
-
-Result<std::optional<DateKey>> date_option(const std::optional<std::string>& text) {
-  if (!text) {
-    return std::optional<DateKey>();
-  }
-  auto key = parse_date_arg(*text);
-  if (!key) {
-    return tl::unexpected(key.error());
-  }
-  return std::optional<DateKey>(*key);
-}
 
 // The instants that bound the local dates [since, until], widened by a day on each side so a
 // zone change never cuts a day short; the report filters exact local dates itself.

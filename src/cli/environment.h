@@ -47,4 +47,7 @@ std::string self_executable();
 // screenshots).
 Instant now_instant();
 
+// Writes `text` to stdout, with a final newline if it lacks one, and flushes.
+void write_stdout(std::string_view text);
+
 }  // namespace ccgauge::cli

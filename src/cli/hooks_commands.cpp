@@ -122,14 +122,6 @@ Result<std::string> read_stdin_all() {
   return input;
 }
 
-void write_stdout(std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  if (!text.empty() && text.back() != '\n') {
-    std::fputc('\n', stdout);
-  }
-  std::fflush(stdout);
-}
-
 // Writes the row into the spool when a daemon drains it (ledger::SpoolClaim: it records the row
 // within milliseconds), else straight into the ledger, else into the spool for the next command;
 // false when nothing worked (the reason is logged).

@@ -145,6 +145,17 @@ std::string format_date(DateKey key) {
   return fmt::format("{:04d}-{:02d}-{:02d}", key / 10000, key / 100 % 100, key % 100);
 }
 
+Result<std::optional<DateKey>> date_option(const std::optional<std::string>& text) {
+  if (!text) {
+    return std::optional<DateKey>();
+  }
+  auto key = parse_date_arg(*text);
+  if (!key) {
+    return tl::unexpected(key.error());
+  }
+  return std::optional<DateKey>(*key);
+}
+
 Result<DateKey> parse_date_arg(std::string_view text) {
   std::string digits;
   if (text.size() == 8) {

@@ -27,6 +27,8 @@ std::string format_date(DateKey key);  // YYYY-MM-DD
 
 // Parses YYYYMMDD or YYYY-MM-DD; an invalid calendar date is an error.
 Result<DateKey> parse_date_arg(std::string_view text);
+// parse_date_arg of an optional value: nullopt stays nullopt.
+Result<std::optional<DateKey>> date_option(const std::optional<std::string>& text);
 
 // A resolved IANA time zone. Cheap to copy. It remembers the last offset period it looked up,
 // so bucketing many instants in time order costs a compare each; because of that cache one
