@@ -8,7 +8,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <optional>
 #include <set>
@@ -344,6 +347,46 @@ TEST_F(ServeHooksTest, HarnessRunsArriveByPostAndByEmitAndJoinTheirSessionsCost)
             ccgauge({"harness", "--json", "--label", "other", "--ledger", ledger_path()}).out);
   EXPECT_EQ(get("/api/v1/harness").body,
             ccgauge({"harness", "--json", "--ledger", ledger_path()}).out);
+}
+
+TEST_F(ServeHooksTest, TheApiWrapperExamplePostsItsRunsToTheDaemon) {
+  if (::access("/usr/bin/python3", X_OK) != 0) {
+    GTEST_SKIP() << "no python3";
+  }
+  start_daemon();
+  // ccgauge is not on this PATH: the runs can only arrive through POST /api/v1/harness.
+  testing::write_file(dir_ / "stdin.txt", "");
+  auto e = env();
+  e.emplace_back("PATH", "/usr/bin:/bin");
+  e.emplace_back("CCGAUGE_URL", fmt::format("http://127.0.0.1:{}", daemon_->port()));
+  std::string out = dir_ / "py.out", err = dir_ / "py.err";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    for (const auto& [name, value] : e) {
+      value.empty() ? ::unsetenv(name.c_str()) : ::setenv(name.c_str(), value.c_str(), 1);
+    }
+    ::freopen(out.c_str(), "w", stdout);
+    ::freopen(err.c_str(), "w", stderr);
+    std::string script = std::string(CCG_SOURCE_DIR) + "/examples/harness_middleware.py";
+    ::execl("/usr/bin/python3", "python3", script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ASSERT_EQ(testing::wait_exit_code(pid), 0) << testing::slurp(err);
+  JsonValue report;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    report = parse(get("/api/v1/harness?label=example").body);
+    if (report.find("runs")->items().size() == 4 &&
+        int_of(*report.find("totals"), "succeeded") + int_of(*report.find("totals"), "failed") ==
+            4) {
+      break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  const auto& runs = report.find("runs")->items();
+  ASSERT_EQ(runs.size(), 4u) << testing::slurp(err);
+  EXPECT_EQ(text_of(runs[0], "source"), "api-wrapper");
+  EXPECT_EQ(int_of(*report.find("totals"), "failed"), 1);
 }
 
 TEST_F(ServeHooksTest, ActivityFromOpenTelemetryIsInTheApiAndInMetrics) {
