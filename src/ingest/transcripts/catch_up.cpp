@@ -21,7 +21,11 @@
 namespace ccgauge::ingest {
 namespace {
 
-constexpr std::size_t kInitialBuffer = 4 << 20;  // bytes read at once
+// Bytes read at once: small enough that what one read brings stays in the core's L2 cache while
+// it is scanned and parsed (4 MiB reads cost twice the CPU in the kernel's copy alone).
+constexpr std::size_t kInitialBuffer = 256 << 10;
+// A worker hands over its records in chunks of about this many packed bytes (or a file's end).
+constexpr std::size_t kChunkBytes = 256 << 10;
 constexpr std::size_t kRecordsPerCommit = 20'000;
 constexpr std::int64_t kMalformedKeptPerFile = 100;  // rows stored per file, the rest counted
 constexpr std::size_t kQueueCapacity = 64;
@@ -46,6 +50,7 @@ struct ChunkResult {
   std::int64_t usage_lines = 0;
   std::int64_t malformed_count = 0;
   bool last_of_file = false;
+  bool file_had_bytes = false;  // with last_of_file: some complete line of the file was read
   std::optional<DiscoveryProblem> problem;
 };
 
@@ -138,6 +143,14 @@ class FileReader {
     std::size_t carry = 0;  // bytes at buffer[0] that belong to a line not yet complete
     std::int64_t base = cursor.offset;
     std::int64_t malformed_kept = 0;
+    bool had_bytes = false;
+    ChunkResult r;  // what the reads since the last emit found
+    auto emit_chunk = [&] {
+      flush_pending(r);
+      r.cursor = cursor;
+      emit(std::move(r));
+      r = ChunkResult();
+    };
     for (;;) {
       if (carry == buffer.capacity()) {
         buffer.grow(carry);  // One line is longer than the buffer: keep reading.
@@ -148,12 +161,16 @@ class FileReader {
         if (errno == EINTR) {
           continue;
         }
-        ChunkResult r;
-        r.problem =
+        if (r.bytes > 0) {
+          emit_chunk();
+        }
+        ChunkResult failed;
+        failed.file_had_bytes = had_bytes;
+        failed.problem =
             DiscoveryProblem{file.path, fmt::format("read failed: {}", std::strerror(errno))};
-        r.cursor = cursor;
-        r.last_of_file = true;
-        emit(std::move(r));
+        failed.cursor = cursor;
+        failed.last_of_file = true;
+        emit(std::move(failed));
         return;
       }
       std::size_t total = carry + static_cast<std::size_t>(n);
@@ -168,16 +185,16 @@ class FileReader {
         continue;
       }
       std::size_t complete = static_cast<std::size_t>(static_cast<const char*>(last_nl) - data) + 1;
-      ChunkResult r;
       scan_lines(std::string_view(data, complete), file, cursor, malformed_kept, r);
-      flush_pending(r);
       cursor.offset = base + static_cast<std::int64_t>(complete);
-      r.bytes = static_cast<std::int64_t>(complete);
+      r.bytes += static_cast<std::int64_t>(complete);
+      had_bytes = true;
       base = cursor.offset;
       carry = total - complete;
       std::memmove(buffer.data(), data + complete, carry);
-      r.cursor = cursor;
-      emit(std::move(r));
+      if (r.packed_records.size() >= kChunkBytes) {
+        emit_chunk();
+      }
       if (eof) {
         break;
       }
@@ -186,12 +203,11 @@ class FileReader {
     // read reached the end must make the next run read again, so it must not be counted as seen.
     struct stat st {};
     ::fstat(fd, &st);
-    ChunkResult last;
     cursor.size = base + static_cast<std::int64_t>(carry);
     cursor.mtime_ns = mtime_ns_of(st);
-    last.cursor = cursor;
-    last.last_of_file = true;
-    emit(std::move(last));
+    r.last_of_file = true;
+    r.file_had_bytes = had_bytes;
+    emit_chunk();
   }
 
   // Parses the complete lines in `region` (which ends with a newline).
@@ -219,7 +235,7 @@ class FileReader {
                   line_no, file, cursor, malformed_kept, r);
       pos = line_end + 1;
     }
-    r.lines = line_no - cursor.lines;
+    r.lines += line_no - cursor.lines;
     cursor.lines = line_no;
   }
 
@@ -434,11 +450,16 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
     }
     std::move(r.limits.begin(), r.limits.end(), std::back_inserter(batch.limit_samples));
     if (!r.cursor.path.empty()) {
-      batch.cursors.push_back(std::move(r.cursor));
+      // A file read in several chunks within one batch needs only its latest cursor.
+      if (!batch.cursors.empty() && batch.cursors.back().path == r.cursor.path) {
+        batch.cursors.back() = std::move(r.cursor);
+      } else {
+        batch.cursors.push_back(std::move(r.cursor));
+      }
     }
     if (r.last_of_file) {
       ++progress.files_done;
-      stats.files_read += r.bytes > 0 ? 1 : 0;
+      stats.files_read += r.file_had_bytes ? 1 : 0;
     }
     if (records_used >= kRecordsPerCommit && commit_status) {
       batch.records.resize(records_used);
