@@ -723,8 +723,12 @@ Status RequestWriter::write(Database& db, std::vector<SourcedRecord>& records,
   impl_->deltas.clear();
   impl_->last_delta = nullptr;
   impl_->old_strings.clear();
-  for (SourcedRecord& record : records) {
-    if (auto s = impl_->write_one(record, record.key); !s) {
+  constexpr std::size_t kPrefetchAhead = 8;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (impl_->bulk && i + kPrefetchAhead < records.size()) {
+      impl_->ids_by_hash.prefetch(records[i + kPrefetchAhead].key_hash);
+    }
+    if (auto s = impl_->write_one(records[i], records[i].key); !s) {
       return s;
     }
   }

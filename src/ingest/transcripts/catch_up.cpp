@@ -27,8 +27,9 @@ constexpr std::size_t kInitialBuffer = 256 << 10;
 // A worker hands over its records in chunks of about this many packed bytes (or a file's end).
 constexpr std::size_t kChunkBytes = 256 << 10;
 constexpr std::size_t kRecordsPerCommit = 20'000;
+constexpr std::size_t kRecordsWhenIdle = 2'000;  // a smaller batch, committed rather than waiting
 constexpr std::int64_t kMalformedKeptPerFile = 100;  // rows stored per file, the rest counted
-constexpr std::size_t kQueueCapacity = 64;
+constexpr std::size_t kQueueCapacity = 16;  // bundles: 4 MiB of packed records, give or take
 constexpr std::int64_t kInlineBytes = 8 << 20;  // below this, no worker threads
 
 // One file to read, from where.
@@ -54,32 +55,49 @@ struct ChunkResult {
   std::optional<DiscoveryProblem> problem;
 };
 
-// A bounded multi-producer, single-consumer queue.
+// What a worker hands over at once: the chunks of several small files, or one chunk of a large
+// one (about kChunkBytes of packed records either way), so that the committing thread wakes up
+// a few hundred times rather than once per file.
+using Bundle = std::vector<ChunkResult>;
+
+// A bounded multi-producer, single-consumer queue of bundles.
 class ChunkQueue {
  public:
-  void push(ChunkResult&& r) {
+  explicit ChunkQueue(int producers) : producers_(producers) {}
+
+  void push(Bundle&& b) {
     std::unique_lock lock(mutex_);
     not_full_.wait(lock, [&] { return items_.size() < kQueueCapacity; });
-    items_.push_back(std::move(r));
+    items_.push_back(std::move(b));
     not_empty_.notify_one();
   }
-  // Waits up to `timeout`; nullopt when nothing came.
-  std::optional<ChunkResult> pop(std::chrono::milliseconds timeout) {
+  // A producer pushes nothing after this.
+  void producer_done() {
+    std::lock_guard lock(mutex_);
+    --producers_;
+    not_empty_.notify_one();
+  }
+  // Waits up to `timeout` for a bundle; nullopt when none came, with `finished` set when none
+  // ever will (every producer is done and the queue is empty).
+  std::optional<Bundle> pop(std::chrono::milliseconds timeout, bool& finished) {
     std::unique_lock lock(mutex_);
-    if (!not_empty_.wait_for(lock, timeout, [&] { return !items_.empty(); })) {
+    not_empty_.wait_for(lock, timeout, [&] { return !items_.empty() || producers_ == 0; });
+    if (items_.empty()) {
+      finished = producers_ == 0;
       return std::nullopt;
     }
-    ChunkResult r = std::move(items_.front());
+    Bundle b = std::move(items_.front());
     items_.pop_front();
     not_full_.notify_one();
-    return r;
+    return b;
   }
 
  private:
   std::mutex mutex_;
   std::condition_variable not_full_;
   std::condition_variable not_empty_;
-  std::deque<ChunkResult> items_;  // Guarded by mutex_.
+  std::deque<Bundle> items_;  // Guarded by mutex_.
+  int producers_;             // Guarded by mutex_.
 };
 
 std::int64_t mtime_ns_of(const struct stat& st) {
@@ -421,6 +439,21 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
   batch.records.reserve(kRecordsPerCommit + 4096);
   std::size_t records_used = 0;  // batch.records[0, records_used) hold this batch's records
   Status commit_status;
+  // Commits what the batch holds (after a failed commit, nothing more is written).
+  auto commit_batch = [&] {
+    if (!commit_status) {
+      return;
+    }
+    batch.records.resize(records_used);
+    commit_status = ledger.commit(batch);
+    if (commit_status && options.on_commit) {
+      options.on_commit(batch);
+    }
+    records_used = 0;
+    batch.cursors.clear();
+    batch.malformed.clear();
+    batch.limit_samples.clear();
+  };
   auto absorb = [&](ChunkResult&& r) {
     if (r.problem) {
       stats.problems.push_back(std::move(*r.problem));
@@ -461,16 +494,8 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
       ++progress.files_done;
       stats.files_read += r.file_had_bytes ? 1 : 0;
     }
-    if (records_used >= kRecordsPerCommit && commit_status) {
-      batch.records.resize(records_used);
-      commit_status = ledger.commit(batch);
-      if (commit_status && options.on_commit) {
-        options.on_commit(batch);
-      }
-      records_used = 0;
-      batch.cursors.clear();
-      batch.malformed.clear();
-      batch.limit_samples.clear();
+    if (records_used >= kRecordsPerCommit) {
+      commit_batch();
     }
   };
 
@@ -492,31 +517,54 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
       reader.read(w, buffer, absorb);
     }
   } else {
-    ChunkQueue queue;
+    ChunkQueue queue(threads);
     std::atomic<std::size_t> next{0};
-    std::atomic<int> running{threads};
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t) {
       pool.emplace_back([&] {
         LineParser parser;
         FileReader reader(parser);
         ReadBuffer buffer(kInitialBuffer);
+        Bundle bundle;
+        std::size_t bundle_bytes = 0;
+        auto hand_over = [&] {
+          queue.push(std::move(bundle));
+          bundle = Bundle();
+          bundle_bytes = 0;
+        };
         for (std::size_t i = next++; i < work.size(); i = next++) {
-          reader.read(work[i], buffer, [&](ChunkResult&& r) { queue.push(std::move(r)); });
+          reader.read(work[i], buffer, [&](ChunkResult&& r) {
+            bundle_bytes += r.packed_records.size() + 256;  // 256: a cursor's worth
+            bundle.push_back(std::move(r));
+            if (bundle_bytes >= kChunkBytes) {
+              hand_over();
+            }
+          });
         }
-        --running;
+        if (!bundle.empty()) {
+          hand_over();
+        }
+        queue.producer_done();
       });
     }
     auto last_report = std::chrono::steady_clock::now();
     for (;;) {
-      auto item = queue.pop(std::chrono::milliseconds(50));
-      if (item) {
-        absorb(std::move(*item));
-      } else if (running.load() == 0) {
-        // Workers are done; drain what they left.
-        while (auto rest = queue.pop(std::chrono::milliseconds(0))) {
-          absorb(std::move(*rest));
+      bool finished = false;
+      std::optional<Bundle> bundle = queue.pop(std::chrono::milliseconds(0), finished);
+      if (!bundle && !finished) {
+        // Nothing to absorb: commit what there is rather than wait for a full batch, so that
+        // this thread, which also has the SQLite work, does not idle while workers parse.
+        if (commit_status && records_used >= kRecordsWhenIdle) {
+          commit_batch();
+          continue;
         }
+        bundle = queue.pop(std::chrono::milliseconds(100), finished);
+      }
+      if (bundle) {
+        for (ChunkResult& r : *bundle) {
+          absorb(std::move(r));
+        }
+      } else if (finished) {
         break;
       }
       auto now = std::chrono::steady_clock::now();
