@@ -57,10 +57,15 @@ constexpr const char* kLendOrigin =
 constexpr const char* kDeleteRow = "DELETE FROM requests WHERE id = ?1";
 constexpr const char* kAnyOtlp = "SELECT EXISTS(SELECT 1 FROM requests WHERE source = 'otlp')";
 
-// Dropped in bulk mode and built again after it.
+// Dropped in bulk mode and built again after it (and at the next open, if a bulk load was
+// killed).
 constexpr const char* kCreateIndexes =
     "CREATE INDEX IF NOT EXISTS requests_key_hash ON requests(key_hash);"
-    "CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);"
+    "CREATE INDEX IF NOT EXISTS requests_ts ON requests(ts);";
+// The cross-source join's lookup by request id. Built when the ledger gets its first OTLP row
+// (ensure_join_index), not before: a ledger fed by transcripts alone never reads it, and
+// building it after a bulk load cost about as much as the other two indexes together.
+constexpr const char* kCreateJoinIndex =
     "CREATE INDEX IF NOT EXISTS requests_request_id ON requests(request_id, session, ts);";
 
 constexpr const char* kInsert = R"sql(
@@ -212,6 +217,10 @@ struct RequestWriter::Impl {
   Statement any_otlp;
   TelemetryWriter* telemetry = nullptr;  // set for the duration of each write()
   bool has_otlp = false;                 // the ledger holds OTLP rows (checked per batch)
+  bool join_index = false;               // requests_request_id exists (checked per batch)
+  // synchronous=OFF since begin_bulk, until end_bulk (which cannot change it inside the
+  // transaction where leave_bulk runs).
+  bool sync_off = false;
   std::unordered_map<RollupKey, RollupDelta, RollupKeyHash> deltas;
   std::deque<std::string> old_strings;  // project and model of replaced rows, for `deltas`
   // Bulk mode: every stored row's key hash -> its id, and the id this writer inserted last.
@@ -224,6 +233,9 @@ struct RequestWriter::Impl {
 
   Status check_still_alone();
   Status leave_bulk();
+  // Builds the join's index unless this writer knows it exists. Call inside a transaction,
+  // before the join's first lookup.
+  Status ensure_join_index();
 
   enum class Found { kAbsent, kStays, kReplaces, kError };
   Found find_in(Statement& q, const UsageRecord& r, std::string_view key, std::int64_t& id,
@@ -536,10 +548,13 @@ Status RequestWriter::Impl::lend_origin_to(std::int64_t id, const SourcedRecord&
 
 Status RequestWriter::Impl::write_otlp(SourcedRecord& sr, const std::string& key) {
   if (bulk) {
-    // The join needs the request-id index, which a bulk load drops.
+    // The join needs the indexes, which a bulk load drops.
     if (auto s = leave_bulk(); !s) {
       return s;
     }
+  }
+  if (auto s = ensure_join_index(); !s) {
+    return s;
   }
   const UsageRecord& r = sr.record;
   JoinRow row;
@@ -589,6 +604,17 @@ Status RequestWriter::Impl::check_still_alone() {
     return {};
   }
   return leave_bulk();
+}
+
+Status RequestWriter::Impl::ensure_join_index() {
+  if (join_index) {
+    return {};
+  }
+  if (auto s = db->exec(kCreateJoinIndex); !s) {
+    return s;
+  }
+  join_index = true;
+  return {};
 }
 
 Status RequestWriter::Impl::leave_bulk() {
@@ -658,6 +684,8 @@ Result<RequestWriter> RequestWriter::prepare(Database& db, const pricing::PriceT
                                              std::move(*any_otlp),
                                              nullptr,
                                              false,
+                                             false,
+                                             false,
                                              {},
                                              {},
                                              false,
@@ -685,12 +713,22 @@ Status RequestWriter::write(Database& db, std::vector<SourcedRecord>& records,
       return tl::unexpected(step.error());
     }
   }
+  impl_->join_index = false;  // a rolled-back batch may have created it
+  if (impl_->has_otlp) {
+    if (auto s = impl_->ensure_join_index(); !s) {
+      return s;
+    }
+  }
   collapse_duplicates(records);
   impl_->deltas.clear();
   impl_->last_delta = nullptr;
   impl_->old_strings.clear();
-  for (SourcedRecord& record : records) {
-    if (auto s = impl_->write_one(record, record.key); !s) {
+  constexpr std::size_t kPrefetchAhead = 8;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (impl_->bulk && i + kPrefetchAhead < records.size()) {
+      impl_->ids_by_hash.prefetch(records[i + kPrefetchAhead].key_hash);
+    }
+    if (auto s = impl_->write_one(records[i], records[i].key); !s) {
       return s;
     }
   }
@@ -702,12 +740,21 @@ Status RequestWriter::begin_bulk(Database& db) {
   if (auto s = impl_->db->exec("DROP INDEX IF EXISTS requests_key_hash; "
                                "DROP INDEX IF EXISTS requests_ts; "
                                "DROP INDEX IF EXISTS requests_request_id; "
-                               // A bulk load of an empty ledger does not checkpoint until
-                               // it ends (end_bulk), so no page is written twice meanwhile.
-                               "PRAGMA wal_autocheckpoint=0;");
+                               // Checkpoint in steps of 16 MiB, on the committing thread
+                               // while the workers still parse rather than all at the end;
+                               // the index builds of end_bulk then read the table from the
+                               // database file, not through a WAL as large as the data.
+                               "PRAGMA wal_autocheckpoint=4096;"
+                               // No sync until end_bulk. A killed process loses nothing
+                               // (what it committed is in the WAL, which the OS holds); a
+                               // power cut before the OS wrote the pages out may corrupt a
+                               // ledger that had no requests before: delete it and run again
+                               // to rebuild it from the transcripts.
+                               "PRAGMA synchronous=OFF;");
       !s) {
     return s;
   }
+  impl_->sync_off = true;
   impl_->bulk = true;
   impl_->last_id = 0;
   return impl_->check_still_alone();
@@ -715,19 +762,31 @@ Status RequestWriter::begin_bulk(Database& db) {
 
 Status RequestWriter::end_bulk(Database& db) {
   impl_->db = &db;
-  if (!impl_->bulk) {
-    return {};
+  Status status;
+  if (impl_->bulk) {
+    impl_->bulk = false;
+    impl_->ids_by_hash = HashIndex();
+    // The table's pages still in the WAL go to the database first, so that the index builds
+    // read them from there (a page read through the WAL costs a lookup in the WAL index). The
+    // indexes' pages follow, and the WAL is left empty: the next process to open the ledger
+    // has nothing to read back, and the next small update does not pay for the bulk load.
+    // (Not synced: see begin_bulk.)
+    status = impl_->db->exec("PRAGMA wal_checkpoint(PASSIVE)");
+    if (status) {
+      status = impl_->db->exec(std::string(kCreateIndexes) + "PRAGMA wal_autocheckpoint=256;");
+    }
+    if (status) {
+      status = impl_->db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
   }
-  impl_->bulk = false;
-  impl_->ids_by_hash = HashIndex();
-  if (auto s = impl_->db->exec(std::string(kCreateIndexes) +
-                               "PRAGMA wal_autocheckpoint=256;");
-      !s) {
-    return s;
+  if (impl_->sync_off) {
+    impl_->sync_off = false;
+    Status restored = impl_->db->exec("PRAGMA synchronous=NORMAL");
+    if (status) {
+      status = restored;
+    }
   }
-  // A bulk load leaves a WAL as large as the data; copy it into the database now, so that the
-  // next small update does not pay for it.
-  return impl_->db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  return status;
 }
 
 bool RequestWriter::bulk() const { return impl_->bulk; }

