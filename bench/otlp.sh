@@ -10,8 +10,8 @@
 #
 # For each protocol a fresh daemon (`ccgauge serve`, ports 0, a temporary ledger) takes the load
 # from ccgauge_otlp_load (bench/otlp_load.cpp: C++, protobuf templates, raw HTTP/1.1 keep-alive
-# or gRPC, 2 connections), which also GETs /usage and /api/v1/health on the API port every 10 ms
-# (/api/v1/summary is not on main yet). Reported per protocol:
+# or gRPC, 2 connections), which also GETs /api/v1/summary, /usage and /api/v1/health on the API
+# port every 10 ms. Reported per protocol:
 #   accepted/s   records the receiver answered 200 / OK for, per second of load
 #   committed/s  records in the ledger, per second from the start of the load until the ledger
 #                holds every accepted record (the honest sustained rate)
@@ -69,7 +69,8 @@ run() {
   start=$(date +%s.%N)
   # shellcheck disable=SC2086
   result=$("$BUILD_DIR/ccgauge_otlp_load" $target --seconds "$SECONDS_PER_RUN" --batch 512 \
-    --connections 2 --mix "$MIX" --probe "$api" --probe-path /usage --probe-path /api/v1/health)
+    --connections 2 --mix "$MIX" --probe "$api" --probe-path /api/v1/summary --probe-path /usage \
+    --probe-path /api/v1/health)
   records=$(sed 's/.*"records":\([0-9]*\).*/\1/' <<<"$result")
   # Wait until the ledger holds every accepted record (events: one per log record).
   for _ in $(seq 1200); do

@@ -1,10 +1,12 @@
 // OTLP/gRPC (research: telemetry.md §2.2): the logs, metrics and trace services' Export, with
 // gRPC C++'s callback API. Each call is decoded and mapped on the gRPC thread that runs it and
-// handed to the sink; it never waits for the ledger.
+// handed to the sink; it never waits for the ledger. Logs are taken as raw bytes and decoded by
+// hand; metrics and traces are parsed by the generated classes.
 
 #include <atomic>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
@@ -100,56 +102,55 @@ struct Shared {
   }
 };
 
-// Each call's request and response live in a protobuf arena of their own: parsing a request of
-// hundreds of records then costs a few large allocations instead of one per string, and freeing
-// it one.
-template <class Request, class Response>
-class ArenaMessages final : public grpc::MessageHolder<Request, Response> {
+// Logs come as bytes and are decoded by hand (ingest/otlp/decode.h: decode_logs_protobuf): the
+// generated classes would parse every record into messages only to be converted and freed.
+class LogsService final
+    : public pb_logs::LogsService::WithRawCallbackMethod_Export<pb_logs::LogsService::Service> {
  public:
-  ArenaMessages() {
-    this->set_request(google::protobuf::Arena::CreateMessage<Request>(&arena_));
-    this->set_response(google::protobuf::Arena::CreateMessage<Response>(&arena_));
-  }
-  void Release() override { delete this; }
-
- private:
-  google::protobuf::Arena arena_;
-};
-
-template <class Request, class Response>
-class ArenaAllocator final : public grpc::MessageAllocator<Request, Response> {
- public:
-  grpc::MessageHolder<Request, Response>* AllocateMessages() override {
-    return new ArenaMessages<Request, Response>();
-  }
-};
-
-class LogsService final : public pb_logs::LogsService::CallbackService {
- public:
-  explicit LogsService(Shared& shared) : shared_(shared) {
-    SetMessageAllocatorFor_Export(&allocator_);
-  }
+  explicit LogsService(Shared& shared) : shared_(shared) {}
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
-                                   const pb_logs::ExportLogsServiceRequest* request,
-                                   pb_logs::ExportLogsServiceResponse* response) override {
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     if (auto refused = shared_.refuse_unauthorized(*context)) {
       reactor->Finish(*refused);
       return reactor;
     }
     otlp::Rejections rejected;
-    grpc::Status status = shared_.accept(otlp::from_proto(*request), rejected);
-    if (status.ok() && rejected.count > 0) {
-      response->mutable_partial_success()->set_rejected_log_records(rejected.count);
-      response->mutable_partial_success()->set_error_message(rejected.message());
+    grpc::Status status = shared_.accept(decode(*request), rejected);
+    if (status.ok()) {
+      pb_logs::ExportLogsServiceResponse body;
+      if (rejected.count > 0) {
+        body.mutable_partial_success()->set_rejected_log_records(rejected.count);
+        body.mutable_partial_success()->set_error_message(rejected.message());
+      }
+      grpc::Slice slice(body.SerializeAsString());
+      *response = grpc::ByteBuffer(&slice, 1);
     }
     reactor->Finish(status);
     return reactor;
   }
 
  private:
+  static Result<otlp::DecodedLogs> decode(const grpc::ByteBuffer& request) {
+    grpc::Slice single;
+    if (request.TrySingleSlice(&single).ok()) {
+      return otlp::decode_logs_protobuf(
+          std::string_view(reinterpret_cast<const char*>(single.begin()), single.size()));
+    }
+    std::vector<grpc::Slice> slices;
+    if (!request.Dump(&slices).ok()) {
+      return fail(Errc::kInvalidInput, "OTLP logs request could not be read");
+    }
+    std::string bytes;
+    bytes.reserve(request.Length());
+    for (const grpc::Slice& s : slices) {
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+    return otlp::decode_logs_protobuf(bytes);
+  }
+
   Shared& shared_;
-  ArenaAllocator<pb_logs::ExportLogsServiceRequest, pb_logs::ExportLogsServiceResponse> allocator_;
 };
 
 class MetricsService final : public pb_metrics::MetricsService::CallbackService {

@@ -33,16 +33,9 @@ void append_varint_field(std::string& out, int field, std::uint64_t value) {
 OtlpBatch batch_from(ingest::otlp::MappedLogs&& logs) {
   OtlpBatch batch;
   batch.usage_origins.reserve(logs.usage.size());
-  std::shared_ptr<const TelemetryOrigin> last;  // records of one process share one
   for (std::size_t i = 0; i < logs.usage.size(); ++i) {
     std::size_t event = i < logs.usage_events.size() ? logs.usage_events[i] : logs.events.size();
-    static const TelemetryOrigin kUnknown;
-    const TelemetryOrigin& origin =
-        event < logs.events.size() ? logs.events[event].origin : kUnknown;
-    if (last == nullptr || !(*last == origin)) {
-      last = std::make_shared<const TelemetryOrigin>(origin);
-    }
-    batch.usage_origins.push_back(last);
+    batch.usage_origins.push_back(event < logs.events.size() ? logs.events[event].origin : nullptr);
   }
   batch.usage = std::move(logs.usage);
   batch.events = std::move(logs.events);

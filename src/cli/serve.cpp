@@ -12,10 +12,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -30,6 +32,7 @@
 #include "ingest/transcripts/discovery.h"
 #include "ingest/transcripts/watcher.h"
 #include "ledger/limits_reader.h"
+#include "ledger/sqlite.h"
 #include "pricing/price_table.h"
 #include "server/http_server.h"
 
@@ -132,6 +135,8 @@ constexpr auto kDegradedRescan = std::chrono::seconds(30);
 // flood of exports makes many.
 constexpr auto kOtlpRecompute = std::chrono::milliseconds(500);
 constexpr int kOtlpRecomputeShare = 10;
+// A refused OTLP commit is tried again this often.
+constexpr auto kOtlpRetry = std::chrono::milliseconds(200);
 // The spool is drained, and events written by other processes (`ccgauge hook`, `emit`) are
 // looked for, this often; a POST to the daemon wakes the ingest thread at once.
 constexpr auto kEventsPoll = std::chrono::seconds(1);
@@ -181,6 +186,71 @@ std::string session_event_json(const char* type, const ActiveSession& s) {
   return w.take();
 }
 
+// Copies the ingest connection's WAL into the database on a thread and connection of its own
+// (PRAGMA wal_checkpoint(PASSIVE), which never blocks the writer), so that the ingest thread
+// never waits for the disk: under an OTLP flood a checkpoint of 16 MiB took up to 0.2 s here,
+// most of it in fdatasync, and the sink filled meanwhile. The writer starts the WAL over at its
+// next commit once everything in it was copied.
+class Checkpointer {
+ public:
+  // The WAL size (pages) past which request() is worth calling.
+  static constexpr int kWalPages = 4096;
+
+  explicit Checkpointer(std::string ledger_path) : path_(std::move(ledger_path)) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // Asks for a checkpoint; returns at once. Requests made while one runs make one more.
+  void request() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      wanted_ = true;
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  void run() {
+    ::pthread_setname_np(::pthread_self(), "ccg-checkpoint");
+    std::optional<ledger::Database> db;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [this] { return wanted_ || stopping_; });
+      if (stopping_) {
+        return;
+      }
+      wanted_ = false;
+      lock.unlock();
+      if (!db) {
+        if (auto opened = ledger::Database::open(path_, ledger::Database::Mode::kReadWrite)) {
+          db.emplace(std::move(*opened));
+        }
+      }
+      if (db) {
+        (void)db->exec("PRAGMA wal_checkpoint(PASSIVE)");
+      }
+      lock.lock();
+    }
+  }
+
+  const std::string path_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool wanted_ = false;    // guarded by mutex_
+  bool stopping_ = false;  // guarded by mutex_
+  std::thread thread_;
+};
+
 // Everything the ingest thread does; it runs on one thread.
 class Ingestor {
  public:
@@ -221,10 +291,17 @@ class Ingestor {
     }
     take_events(/*publish=*/false);
     recompute(/*publish=*/false);
-    // A long-lived single writer: checkpoint every 16 MiB of WAL rather than every 1 MiB, so an
-    // OTLP flood does not copy its pages into the database at every commit, and keep 64 MiB of
-    // pages (the indexes an OTLP flood appends to) instead of 16.
-    (void)ledger_.database().exec("PRAGMA wal_autocheckpoint=4096; PRAGMA cache_size=-65536");
+    // A long-lived single writer: keep 64 MiB of pages (the indexes an OTLP flood appends to)
+    // instead of 16, and leave checkpoints to the Checkpointer, every 16 MiB of WAL rather than
+    // every 1 MiB, so an OTLP flood does not copy its pages into the database at every commit.
+    (void)ledger_.database().exec("PRAGMA cache_size=-65536");
+    // (A ledger opened empty is still in bulk mode when there was nothing to catch up; leaving
+    // it later would turn automatic checkpoints back on.)
+    if (auto s = ledger_.end_bulk_load(); !s) {
+      return s;
+    }
+    ledger_.defer_checkpoints();
+    checkpointer_ = std::make_unique<Checkpointer>(ledger_.path());
     return {};
   }
 
@@ -244,12 +321,16 @@ class Ingestor {
                        {spool_watch_fd_, POLLIN, 0}};
       auto now = std::chrono::steady_clock::now();
       auto wake_at = std::min({next_tick, otlp_recompute, next_events});
+      if (otlp_retry_) {
+        wake_at = std::min(wake_at, now + kOtlpRetry);
+      }
       auto wait = std::chrono::duration_cast<milliseconds>(wake_at - now).count();
       ::poll(fds, 4, static_cast<int>(std::max<std::int64_t>(0, wait)));
       if (stopping) {
         break;
       }
-      if (sink_ && (fds[2].revents & POLLIN) != 0 && commit_otlp() && otlp_recompute == kNone) {
+      if (sink_ && ((fds[2].revents & POLLIN) != 0 || otlp_retry_) && commit_otlp() &&
+          otlp_recompute == kNone) {
         otlp_recompute =
             last_recompute + std::max<std::chrono::steady_clock::duration>(
                                  kOtlpRecompute, kOtlpRecomputeShare * recompute_cost);
@@ -315,6 +396,13 @@ class Ingestor {
   }
 
  private:
+  // Hands a checkpoint to the Checkpointer when the WAL has grown past its threshold.
+  void checkpoint_if_due() {
+    if (checkpointer_ && ledger_.wal_pages() >= Checkpointer::kWalPages) {
+      checkpointer_->request();
+    }
+  }
+
   // Catches up the given files (all when empty) and publishes each request it added or changed.
   Status catch_up(std::vector<std::string> files) {
     ingest::CatchUpOptions options;
@@ -326,6 +414,7 @@ class Ingestor {
       return {};
     }
     auto stats = ingest::catch_up(ledger_, options);
+    checkpoint_if_due();
     ++health_.catch_ups;
     if (!stats) {
       health_.last_error = stats.error().message;
@@ -426,6 +515,18 @@ class Ingestor {
   // Commits what the OTLP receivers handed over, in one transaction; publishes new requests.
   // Returns whether anything was committed.
   bool commit_otlp() {
+    // A batch the ledger refused (another process held its write lock longer than the busy
+    // timeout) is committed first; until it is, nothing more is taken, so the sink fills and
+    // the receivers answer "try later" instead of anything being dropped.
+    if (otlp_retry_) {
+      if (auto s = ledger_.commit(*otlp_retry_); !s) {
+        health_.last_error = s.error().message;
+        return false;
+      }
+      checkpoint_if_due();
+      publish(*otlp_retry_);
+      otlp_retry_.reset();
+    }
     std::vector<OtlpBatch> pending = sink_->take();
     if (pending.empty()) {
       return false;
@@ -449,10 +550,13 @@ class Ingestor {
     }
     if (auto s = ledger_.commit(batch); !s) {
       health_.last_error = s.error().message;
-      fmt::print(stderr, "ccgauge serve: OTLP commit failed, {} requests and {} events lost: {}\n",
+      fmt::print(stderr,
+                 "ccgauge serve: OTLP commit of {} requests and {} events failed, retrying: {}\n",
                  batch.records.size(), batch.events.size(), s.error().message);
+      otlp_retry_ = std::move(batch);
       return false;
     }
+    checkpoint_if_due();
     publish(batch);
     return true;
   }
@@ -738,12 +842,15 @@ class Ingestor {
   ingest::otlp::CumulativeToDelta deltas_;    // metric series state
   std::unique_ptr<ingest::TranscriptWatcher> watcher_;
   std::set<std::string> known_sessions_;
+  std::optional<ledger::IngestBatch> otlp_retry_;  // refused by the ledger; committed first
   std::int64_t events_seen_ = 0;  // the newest event id published (or there at start)
   std::optional<ledger::SpoolClaim> spool_claim_;
   int spool_watch_fd_ = -1;  // inotify on the spool directory; -1 without
   // Sessions the last recompute found ended by their hooks, for their session_end event.
   std::map<std::string, ActiveSession> ended_;
   IngestHealth health_;
+  // Set by start(); destroyed (its thread joined) with the Ingestor.
+  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 // The snapshot a new WebSocket client receives first.

@@ -4,6 +4,7 @@
 // them. Plain structs, moved across threads; no I/O here.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,7 +64,9 @@ struct TelemetryEvent {
   // event.sequence: a per-process counter from 0. With session_id and the event.timestamp
   // attribute it identifies a record that a retried export sends again.
   std::optional<std::int64_t> sequence;
-  TelemetryOrigin origin;
+  // Who sent it; null when unknown. Shared: the events of one export from one process point to
+  // one origin (an OTLP flood would otherwise copy it for every event).
+  std::shared_ptr<const TelemetryOrigin> origin;
   // Every record attribute (standard ones included), except conversation text the user did not
   // opt in to (see ingest/otlp/mapping.h).
   Attributes attributes;

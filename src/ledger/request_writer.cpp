@@ -76,6 +76,29 @@ VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?1
   ?21, ?22, ?23, ?24, ?25, ?26)
 )sql";
 
+// OTLP rows are inserted kRowsPerInsert at a time (RequestWriter::Impl::defer_insert): one
+// statement for many rows costs far less than one per row. OR IGNORE: no statement journal for
+// the many-row statement (requests has no unique key to ignore; flush_deferred checks that every
+// row went in).
+constexpr int kRowsPerInsert = 32;
+constexpr int kInsertColumns = 26;
+
+std::string insert_many_sql() {
+  std::string sql =
+      "INSERT OR IGNORE INTO requests(key_hash, key, message_id, request_id, ts, session, "
+      "project, model, agent, sidechain, speed, source, input, output, cache_write_5m, "
+      "cache_write_1h, cache_read, web_search, web_fetch, reported_cost, computed_cost, priced, "
+      "limit_reset, host, user, origin) VALUES";
+  for (int row = 0; row < kRowsPerInsert; ++row) {
+    sql += row == 0 ? "(" : ",(";
+    for (int c = 1; c <= kInsertColumns; ++c) {
+      sql += fmt::format("{}?{}", c == 1 ? "" : ",", row * kInsertColumns + c);
+    }
+    sql += ")";
+  }
+  return sql;
+}
+
 // The first 23 columns of kInsert (bound the same way), for the row with id ?24. host, user and
 // origin stay: a transcript record that takes over an OTLP row keeps who sent it.
 constexpr const char* kUpdate = R"sql(
@@ -215,6 +238,7 @@ struct RequestWriter::Impl {
   Statement lend_origin;
   Statement delete_row;
   Statement any_otlp;
+  Statement insert_many;                 // kRowsPerInsert rows (insert_many_sql)
   TelemetryWriter* telemetry = nullptr;  // set for the duration of each write()
   bool has_otlp = false;                 // the ledger holds OTLP rows (checked per batch)
   bool join_index = false;               // requests_request_id exists (checked per batch)
@@ -264,6 +288,24 @@ struct RequestWriter::Impl {
 
   Status write_one(SourcedRecord& sr, const std::string& key);
   Status flush_rollup();
+
+  // New OTLP rows, inserted kRowsPerInsert at a time. A deferred row is already accounted for
+  // (rollup, outcome); it reaches the table before anything else reads it: flush_deferred() runs
+  // before a transcript record is written (the join looks for OTLP rows) and at the end of
+  // write(). OTLP records of one batch never need each other's rows: collapse_duplicates() made
+  // their keys distinct, and their join looks for transcript rows only.
+  struct DeferredRow {
+    const SourcedRecord* sr;
+    const std::string* key;
+    PricedCost price;
+    std::optional<std::int64_t> origin;
+  };
+  std::vector<DeferredRow> deferred{};
+  Status flush_deferred();
+  // Bind `row` from ?(offset + 1): the 23 columns kInsert and kUpdate share, and kInsert's
+  // host, user and origin (?24 to ?26).
+  void bind_columns(Statement& stmt, int offset, const DeferredRow& row);
+  void bind_origin(Statement& stmt, int offset, const DeferredRow& row);
 
   // The cross-source join (ledger.h).
   struct JoinRow {
@@ -357,6 +399,9 @@ Status RequestWriter::Impl::write_one(SourcedRecord& sr, const std::string& key)
   if (sr.source == kOtlpSource) {
     return write_otlp(sr, key);
   }
+  if (auto s = flush_deferred(); !s) {
+    return s;
+  }
   const UsageRecord& r = sr.record;
   std::int64_t existing_id = 0;
   Contribution old;
@@ -410,56 +455,112 @@ Status RequestWriter::Impl::write_row(SourcedRecord& sr, const std::string& key,
                                       std::optional<std::int64_t> replaced_id,
                                       const Contribution& old) {
   const UsageRecord& r = sr.record;
-  std::int64_t hash = sr.key_hash;
   bool replaces = replaced_id.has_value();
   sr.outcome = replaces ? WriteOutcome::kReplaced : WriteOutcome::kInserted;
   PricedCost p = price_request(*prices, r.model, r.tokens, r.speed);
-  Statement& stmt = replaces ? update : insert;
-  stmt.bind(1, hash)
-      .bind(2, key)
-      .bind(3, r.message_id)
-      .bind(4, r.request_id)
-      .bind(5, to_epoch_ms(r.instant))
-      .bind(6, r.session_id)
-      .bind(7, r.project)
-      .bind(8, r.model)
-      .bind(9, static_cast<std::int64_t>(r.agent))
-      .bind(10, std::int64_t{r.sidechain})
-      .bind(11, static_cast<std::int64_t>(r.speed))
-      .bind(12, sr.source);
-  bind_tokens(stmt, 13, r.tokens)
-      .bind(20, r.reported_cost)
-      .bind(21, p.cost)
-      .bind(22, std::int64_t{p.priced})
-      .bind(23, r.limit_reset_epoch_s);
-  if (replaces) {
-    stmt.bind(24, *replaced_id);
-  } else if (sr.origin != nullptr && telemetry != nullptr) {
-    auto origin = telemetry->origin_id(*sr.origin);
+  DeferredRow row{&sr, &key, p, std::nullopt};
+  if (!replaces && sr.origin != nullptr && telemetry != nullptr) {
+    auto origin = telemetry->origin_id(sr.origin);
     if (!origin) {
-      stmt.reset();
       return tl::unexpected(origin.error());
     }
-    stmt.bind(24, std::string_view(sr.origin->host))
-        .bind(25, user_of(*sr.origin))
-        .bind(26, *origin);
-  } else {
-    stmt.bind(24, std::string_view()).bind(25, std::string_view()).bind_null(26);
+    row.origin = *origin;
   }
-  if (auto s = stmt.run(); !s) {
-    return s;
+  if (!replaces && !bulk && sr.source == kOtlpSource) {
+    deferred.push_back(row);
+    if (deferred.size() == static_cast<std::size_t>(kRowsPerInsert)) {
+      if (auto s = flush_deferred(); !s) {
+        return s;
+      }
+    }
+  } else {
+    Statement& stmt = replaces ? update : insert;
+    bind_columns(stmt, 0, row);
+    if (replaces) {
+      stmt.bind(24, *replaced_id);
+    } else {
+      bind_origin(stmt, 0, row);
+    }
+    if (auto s = stmt.run(); !s) {
+      return s;
+    }
   }
   if (replaces) {
     account(old, -1);
   } else if (bulk) {
     last_id = db->last_insert_rowid();
-    ids_by_hash.insert(hash, last_id);
+    ids_by_hash.insert(sr.key_hash, last_id);
   }
   account(
       Contribution{to_epoch_ms(r.instant), r.project, r.model, static_cast<std::int64_t>(r.speed),
                    r.tokens, p.cost, r.reported_cost, p.priced},
       +1);
   return {};
+}
+
+void RequestWriter::Impl::bind_columns(Statement& stmt, int offset, const DeferredRow& row) {
+  const SourcedRecord& sr = *row.sr;
+  const UsageRecord& r = sr.record;
+  stmt.bind(offset + 1, sr.key_hash)
+      .bind(offset + 2, *row.key)
+      .bind(offset + 3, r.message_id)
+      .bind(offset + 4, r.request_id)
+      .bind(offset + 5, to_epoch_ms(r.instant))
+      .bind(offset + 6, r.session_id)
+      .bind(offset + 7, r.project)
+      .bind(offset + 8, r.model)
+      .bind(offset + 9, static_cast<std::int64_t>(r.agent))
+      .bind(offset + 10, std::int64_t{r.sidechain})
+      .bind(offset + 11, static_cast<std::int64_t>(r.speed))
+      .bind(offset + 12, sr.source);
+  bind_tokens(stmt, offset + 13, r.tokens)
+      .bind(offset + 20, r.reported_cost)
+      .bind(offset + 21, row.price.cost)
+      .bind(offset + 22, std::int64_t{row.price.priced})
+      .bind(offset + 23, r.limit_reset_epoch_s);
+}
+
+void RequestWriter::Impl::bind_origin(Statement& stmt, int offset, const DeferredRow& row) {
+  const SourcedRecord& sr = *row.sr;
+  if (row.origin) {
+    stmt.bind(offset + 24, std::string_view(sr.origin->host))
+        .bind(offset + 25, user_of(*sr.origin))
+        .bind(offset + 26, *row.origin);
+  } else {
+    stmt.bind(offset + 24, std::string_view())
+        .bind(offset + 25, std::string_view())
+        .bind_null(offset + 26);
+  }
+}
+
+Status RequestWriter::Impl::flush_deferred() {
+  if (deferred.empty()) {
+    return {};
+  }
+  Status status;
+  if (deferred.size() == static_cast<std::size_t>(kRowsPerInsert)) {
+    for (int i = 0; i < kRowsPerInsert; ++i) {
+      const DeferredRow& row = deferred[static_cast<std::size_t>(i)];
+      bind_columns(insert_many, i * kInsertColumns, row);
+      bind_origin(insert_many, i * kInsertColumns, row);
+    }
+    status = insert_many.run();
+    if (status && db->changes() != kRowsPerInsert) {
+      status = fail(Errc::kInternal, fmt::format("{} of {} request rows were not inserted",
+                                                 kRowsPerInsert - db->changes(), kRowsPerInsert));
+    }
+  } else {
+    for (const DeferredRow& row : deferred) {
+      bind_columns(insert, 0, row);
+      bind_origin(insert, 0, row);
+      status = insert.run();
+      if (!status) {
+        break;
+      }
+    }
+  }
+  deferred.clear();
+  return status;
 }
 
 Result<bool> RequestWriter::Impl::first_row(Statement& q, JoinRow& row, std::int64_t near_ts) {
@@ -535,7 +636,7 @@ Status RequestWriter::Impl::lend_origin_to(std::int64_t id, const SourcedRecord&
   if (sr.origin == nullptr || telemetry == nullptr) {
     return {};
   }
-  auto origin = telemetry->origin_id(*sr.origin);
+  auto origin = telemetry->origin_id(sr.origin);
   if (!origin) {
     return tl::unexpected(origin.error());
   }
@@ -660,9 +761,10 @@ Result<RequestWriter> RequestWriter::prepare(Database& db, const pricing::PriceT
   auto lend_origin = db.prepare(kLendOrigin);
   auto delete_row = db.prepare(kDeleteRow);
   auto any_otlp = db.prepare(kAnyOtlp);
+  auto insert_many = db.prepare(insert_many_sql());
   for (auto* r : {&probe, &probe_by_id, &max_id, &insert, &update, &rollup, &by_request_id,
-                  &otlp_near, &transcript_near_unkeyed, &transcript_near, &lend_origin,
-                  &delete_row, &any_otlp}) {
+                  &otlp_near, &transcript_near_unkeyed, &transcript_near, &lend_origin, &delete_row,
+                  &any_otlp, &insert_many}) {
     if (!*r) {
       return tl::unexpected(r->error());
     }
@@ -682,6 +784,7 @@ Result<RequestWriter> RequestWriter::prepare(Database& db, const pricing::PriceT
                                              std::move(*lend_origin),
                                              std::move(*delete_row),
                                              std::move(*any_otlp),
+                                             std::move(*insert_many),
                                              nullptr,
                                              false,
                                              false,
@@ -723,14 +826,19 @@ Status RequestWriter::write(Database& db, std::vector<SourcedRecord>& records,
   impl_->deltas.clear();
   impl_->last_delta = nullptr;
   impl_->old_strings.clear();
+  impl_->deferred.clear();
   constexpr std::size_t kPrefetchAhead = 8;
   for (std::size_t i = 0; i < records.size(); ++i) {
     if (impl_->bulk && i + kPrefetchAhead < records.size()) {
       impl_->ids_by_hash.prefetch(records[i + kPrefetchAhead].key_hash);
     }
     if (auto s = impl_->write_one(records[i], records[i].key); !s) {
+      impl_->deferred.clear();
       return s;
     }
+  }
+  if (auto s = impl_->flush_deferred(); !s) {
+    return s;
   }
   return impl_->flush_rollup();
 }

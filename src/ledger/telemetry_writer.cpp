@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "core/json_writer.h"
+#include "core/time.h"
 
 namespace ccgauge::ledger {
 namespace {
@@ -18,12 +19,28 @@ INSERT INTO origins(key, service_name, service_version, host, user_id, user_emai
 VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(key) DO NOTHING
 )sql";
 
-constexpr const char* kInsertEvent = R"sql(
-INSERT INTO events(key, ts, source, name, session, project, host, user, tool, tool_use_id,
-  success, duration_ms, error, attributes, origin, model, prompt_id)
-VALUES(?1, ?2, 'otlp', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-ON CONFLICT(key) DO NOTHING
-)sql";
+// Events are inserted kEventsPerInsert at a time (fewer statements to run; the rows and their
+// index entries cost the same), the rest one by one. Columns per row, as bound by write_events.
+constexpr int kEventsPerInsert = 32;
+constexpr int kEventColumns = 16;
+
+// OR IGNORE skips an event whose key is stored already (a retried export). It could also skip a
+// row with a NULL in a NOT NULL column, but write_events binds a value to every one of those.
+// Unlike ON CONFLICT DO NOTHING (with NOT NULL's default ABORT), it lets SQLite run a statement
+// of many rows without a statement journal.
+std::string insert_events_sql(int rows) {
+  std::string sql =
+      "INSERT OR IGNORE INTO events(key, ts, source, name, session, project, host, user, tool, "
+      "tool_use_id, success, duration_ms, error, attributes, origin, model, prompt_id) VALUES";
+  for (int i = 0; i < rows; ++i) {
+    sql += i == 0 ? "(" : ",(";
+    for (int c = 0; c < kEventColumns; ++c) {
+      sql += c == 0 ? "?" : c == 2 ? ",'otlp',?" : ",?";
+    }
+    sql += ")";
+  }
+  return sql;
+}
 
 constexpr const char* kInsertPoint = R"sql(
 INSERT INTO metric_points(ts, start_ts, name, unit, kind, value, session, model, type, project,
@@ -61,35 +78,6 @@ std::string_view text_of(const Attributes& attributes, std::string_view key) {
   return v != nullptr ? std::string_view(*v) : std::string_view();
 }
 
-std::optional<bool> bool_of(const Attributes& attributes, std::string_view key) {
-  const std::string* v = find_attribute(attributes, key);
-  if (v == nullptr) {
-    return std::nullopt;
-  }
-  if (*v == "true" || *v == "True" || *v == "TRUE" || *v == "1") {
-    return true;
-  }
-  if (*v == "false" || *v == "False" || *v == "FALSE" || *v == "0") {
-    return false;
-  }
-  return std::nullopt;
-}
-
-// An integer from text sent as an int, a double or a string ("123", "123.0").
-std::optional<std::int64_t> int_of(const Attributes& attributes, std::string_view key) {
-  const std::string* v = find_attribute(attributes, key);
-  if (v == nullptr || v->empty()) {
-    return std::nullopt;
-  }
-  double d = 0;
-  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), d);
-  if (ec != std::errc() || ptr != v->data() + v->size() || !std::isfinite(d) ||
-      std::abs(d) >= 9.2e18) {
-    return std::nullopt;
-  }
-  return std::llround(d);
-}
-
 std::uint64_t fnv1a(std::uint64_t h, std::string_view bytes) {
   for (unsigned char c : bytes) {
     h ^= c;
@@ -116,13 +104,29 @@ std::string_view user_of(const TelemetryOrigin& origin) {
   return origin.user_id;
 }
 
-std::string otlp_event_key(const TelemetryEvent& e) {
+namespace {
+
+void append_int(std::string& out, std::int64_t n) {
+  char buffer[24];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), n);
+  out.append(buffer, end);
+}
+
+// otlp_event_key() into `out`; `stamp` is the event.timestamp attribute or null.
+void append_event_key(std::string& out, const TelemetryEvent& e, const std::string* stamp) {
   // Readable and ordered (session, then sequence): the unique index grows at its end instead of
   // at random places, which keeps inserts cheap.
+  out.append("otlp|").append(e.session_id).push_back('|');
   if (e.sequence) {
-    const std::string* stamp = find_attribute(e.attributes, "event.timestamp");
-    return fmt::format("otlp|{}|{}|{}|{}", e.session_id, *e.sequence,
-                       stamp != nullptr ? *stamp : std::to_string(to_epoch_ms(e.instant)), e.name);
+    append_int(out, *e.sequence);
+    out.push_back('|');
+    if (stamp != nullptr) {
+      out.append(*stamp);
+    } else {
+      append_int(out, to_epoch_ms(e.instant));
+    }
+    out.append("|").append(e.name);
+    return;
   }
   std::uint64_t h = 0xcbf29ce484222325ULL;
   h = fnv1a(h, e.name);
@@ -133,28 +137,122 @@ std::string otlp_event_key(const TelemetryEvent& e) {
     h = fnv1a(fnv1a(h, key), "\x1f");
     h = fnv1a(fnv1a(h, value), "\x1e");
   }
-  return fmt::format("otlp|{}|h:{:016x}", e.session_id, h);
+  fmt::format_to(std::back_inserter(out), "h:{:016x}", h);
+}
+
+// What write_events reads from an event's attributes, in one pass: the first occurrence of each
+// key, as find_attribute() gives it.
+struct EventColumns {
+  const std::string* stamp = nullptr;  // event.timestamp
+  const std::string* project = nullptr;
+  const std::string* tool = nullptr;
+  const std::string* tool_use_id = nullptr;
+  const std::string* success = nullptr;
+  const std::string* duration_ms = nullptr;
+  const std::string* error = nullptr;
+  const std::string* error_type = nullptr;
+};
+
+std::string_view view_of(const std::string* s) {
+  return s != nullptr ? std::string_view(*s) : std::string_view();
+}
+
+std::optional<bool> bool_text(const std::string* v) {
+  if (v == nullptr) {
+    return std::nullopt;
+  }
+  if (*v == "true" || *v == "True" || *v == "TRUE" || *v == "1") {
+    return true;
+  }
+  if (*v == "false" || *v == "False" || *v == "FALSE" || *v == "0") {
+    return false;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> int_text(const std::string* v) {
+  if (v == nullptr || v->empty()) {
+    return std::nullopt;
+  }
+  double d = 0;
+  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), d);
+  if (ec != std::errc() || ptr != v->data() + v->size() || !std::isfinite(d) ||
+      std::abs(d) >= 9.2e18) {
+    return std::nullopt;
+  }
+  return std::llround(d);
+}
+
+// Reads the columns and writes the `attributes` JSON (attributes_json(attributes, true)) into
+// `json`.
+EventColumns event_columns(const Attributes& attributes, std::string& json) {
+  struct Slot {
+    std::string_view key;
+    const std::string* EventColumns::*column;
+  };
+  static constexpr Slot kSlots[] = {
+      {"event.timestamp", &EventColumns::stamp}, {"project", &EventColumns::project},
+      {"tool_name", &EventColumns::tool},        {"tool_use_id", &EventColumns::tool_use_id},
+      {"success", &EventColumns::success},       {"duration_ms", &EventColumns::duration_ms},
+      {"error", &EventColumns::error},           {"error_type", &EventColumns::error_type}};
+  EventColumns c;
+  json.assign("{");
+  bool first = true;
+  for (const auto& [key_text, value] : attributes) {
+    std::string_view key = key_text;
+    for (const Slot& slot : kSlots) {
+      if (key == slot.key) {
+        if (c.*slot.column == nullptr) {
+          c.*slot.column = &value;
+        }
+        break;
+      }
+    }
+    if (has_column(key)) {
+      continue;
+    }
+    json.append(first ? "\"" : ",\"");
+    first = false;
+    json_escape_to(json, key);
+    json.append("\":\"");
+    json_escape_to(json, value);
+    json.push_back('"');
+  }
+  json.push_back('}');
+  return c;
+}
+
+}  // namespace
+
+std::string otlp_event_key(const TelemetryEvent& e) {
+  std::string key;
+  append_event_key(key, e, find_attribute(e.attributes, "event.timestamp"));
+  return key;
 }
 
 TelemetryWriter::TelemetryWriter(Statement insert_origin, Statement find_origin,
-                                 Statement insert_event, Statement insert_point)
+                                 Statement insert_event, Statement insert_events,
+                                 Statement insert_point)
     : insert_origin_(std::move(insert_origin)),
       find_origin_(std::move(find_origin)),
       insert_event_(std::move(insert_event)),
+      insert_events_(std::move(insert_events)),
       insert_point_(std::move(insert_point)) {}
 
 Result<TelemetryWriter> TelemetryWriter::prepare(Database& db) {
   auto insert_origin = db.prepare(kInsertOrigin);
   auto find_origin = db.prepare("SELECT id FROM origins WHERE key = ?1");
-  auto insert_event = db.prepare(kInsertEvent);
+  auto insert_event = db.prepare(insert_events_sql(1));
+  auto insert_events = db.prepare(insert_events_sql(kEventsPerInsert));
   auto insert_point = db.prepare(kInsertPoint);
-  for (auto* r : {&insert_origin, &find_origin, &insert_event, &insert_point}) {
+  for (auto* r : {&insert_origin, &find_origin, &insert_event, &insert_events, &insert_point}) {
     if (!*r) {
       return tl::unexpected(r->error());
     }
   }
   return TelemetryWriter(std::move(*insert_origin), std::move(*find_origin),
-                         std::move(*insert_event), std::move(*insert_point));
+                         std::move(*insert_event), std::move(*insert_events),
+                         std::move(*insert_point));
 }
 
 Result<std::int64_t> TelemetryWriter::origin_id(const TelemetryOrigin& o) {
@@ -167,6 +265,19 @@ Result<std::int64_t> TelemetryWriter::origin_id(const TelemetryOrigin& o) {
     last_origin_id_ = *id;
   }
   return id;
+}
+
+Result<std::int64_t> TelemetryWriter::origin_id(
+    const std::shared_ptr<const TelemetryOrigin>& origin) {
+  if (origin != last_shared_origin_) {
+    auto id = origin_id(*origin);
+    if (!id) {
+      return id;
+    }
+    last_shared_origin_ = origin;
+    last_shared_origin_id_ = *id;
+  }
+  return last_shared_origin_id_;
 }
 
 Result<std::int64_t> TelemetryWriter::lookup_origin(const TelemetryOrigin& o) {
@@ -214,39 +325,61 @@ Result<std::int64_t> TelemetryWriter::lookup_origin(const TelemetryOrigin& o) {
 
 Result<std::int64_t> TelemetryWriter::write_events(Database& db,
                                                    const std::vector<TelemetryEvent>& events) {
+  static const TelemetryOrigin kUnknown;
   std::int64_t inserted = 0;
-  for (const TelemetryEvent& e : events) {
-    auto origin = origin_id(e.origin);
-    if (!origin) {
-      return tl::unexpected(origin.error());
+  // Bound text must live until its statement ran: one key and one JSON text per row.
+  key_scratch_.resize(kEventsPerInsert);
+  json_scratch_.resize(kEventsPerInsert);
+  std::size_t done = 0;
+  while (done < events.size()) {
+    bool chunk = events.size() - done >= static_cast<std::size_t>(kEventsPerInsert);
+    Statement& insert = chunk ? insert_events_ : insert_event_;
+    int rows = chunk ? kEventsPerInsert : 1;
+    for (int row = 0; row < rows; ++row) {
+      const TelemetryEvent& e = events[done + static_cast<std::size_t>(row)];
+      const TelemetryOrigin& o = e.origin != nullptr ? *e.origin : kUnknown;
+      std::optional<std::int64_t> origin;
+      if (e.origin != nullptr) {
+        auto id = origin_id(e.origin);
+        if (!id) {
+          insert.reset();
+          return tl::unexpected(id.error());
+        }
+        origin = *id;
+      }
+      std::string& key = key_scratch_[static_cast<std::size_t>(row)];
+      std::string& json = json_scratch_[static_cast<std::size_t>(row)];
+      EventColumns c = event_columns(e.attributes, json);
+      key.clear();
+      append_event_key(key, e, c.stamp);
+      std::string_view error = view_of(c.error);
+      if (error.empty()) {
+        error = view_of(c.error_type);
+      }
+      std::optional<bool> success = bool_text(c.success);
+      int at = row * kEventColumns;
+      insert.bind(at + 1, std::string_view(key))
+          .bind(at + 2, to_epoch_ms(e.instant))
+          .bind(at + 3, e.name)
+          .bind(at + 4, e.session_id)
+          .bind(at + 5, view_of(c.project))
+          .bind(at + 6, o.host)
+          .bind(at + 7, user_of(o))
+          .bind(at + 8, view_of(c.tool))
+          .bind(at + 9, view_of(c.tool_use_id))
+          .bind(at + 10, success ? std::optional<std::int64_t>(*success ? 1 : 0) : std::nullopt)
+          .bind(at + 11, int_text(c.duration_ms))
+          .bind(at + 12, error)
+          .bind(at + 13, std::string_view(json))
+          .bind(at + 14, origin)
+          .bind(at + 15, e.model)
+          .bind(at + 16, e.prompt_id);
     }
-    std::string key = otlp_event_key(e);
-    std::string_view error = text_of(e.attributes, "error");
-    if (error.empty()) {
-      error = text_of(e.attributes, "error_type");
-    }
-    std::string attributes = attributes_json(e.attributes, true);
-    std::optional<bool> success = bool_of(e.attributes, "success");
-    insert_event_.bind(1, key)
-        .bind(2, to_epoch_ms(e.instant))
-        .bind(3, e.name)
-        .bind(4, e.session_id)
-        .bind(5, text_of(e.attributes, "project"))
-        .bind(6, e.origin.host)
-        .bind(7, user_of(e.origin))
-        .bind(8, text_of(e.attributes, "tool_name"))
-        .bind(9, text_of(e.attributes, "tool_use_id"))
-        .bind(10, success ? std::optional<std::int64_t>(*success ? 1 : 0) : std::nullopt)
-        .bind(11, int_of(e.attributes, "duration_ms"))
-        .bind(12, error)
-        .bind(13, attributes)
-        .bind(14, *origin)
-        .bind(15, e.model)
-        .bind(16, e.prompt_id);
-    if (auto s = insert_event_.run(); !s) {
+    if (auto s = insert.run(); !s) {
       return tl::unexpected(s.error());
     }
     inserted += db.changes();
+    done += static_cast<std::size_t>(rows);
   }
   return inserted;
 }

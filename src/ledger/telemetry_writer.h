@@ -36,6 +36,8 @@ class TelemetryWriter {
 
   // The id of the `origins` row for `origin`, inserting it when new. Call inside a transaction.
   Result<std::int64_t> origin_id(const TelemetryOrigin& origin);
+  // The same for a shared origin (not null); records that share one pointer cost one compare.
+  Result<std::int64_t> origin_id(const std::shared_ptr<const TelemetryOrigin>& origin);
 
   // Inserts the events; one already stored under the same key is skipped. Returns how many were
   // new. Call inside a transaction.
@@ -49,16 +51,18 @@ class TelemetryWriter {
   void forget_cache() {
     origin_ids_.clear();
     last_origin_.reset();
+    last_shared_origin_.reset();
   }
 
  private:
   TelemetryWriter(Statement insert_origin, Statement find_origin, Statement insert_event,
-                  Statement insert_point);
+                  Statement insert_events, Statement insert_point);
   Result<std::int64_t> lookup_origin(const TelemetryOrigin& origin);
 
   Statement insert_origin_;
   Statement find_origin_;
-  Statement insert_event_;
+  Statement insert_event_;   // one row
+  Statement insert_events_;  // several rows (telemetry_writer.cpp: kEventsPerInsert)
   Statement insert_point_;
   std::unordered_map<std::string, std::int64_t> origin_ids_;  // canonical text -> id
   std::string scratch_;                                       // canonical text being built
@@ -66,6 +70,14 @@ class TelemetryWriter {
   // than building the canonical text.
   std::optional<TelemetryOrigin> last_origin_;
   std::int64_t last_origin_id_ = 0;
+  // The shared origin looked up last (held, so that its address cannot be reused by another
+  // origin) and its id.
+  std::shared_ptr<const TelemetryOrigin> last_shared_origin_;
+  std::int64_t last_shared_origin_id_ = 0;
+  // The event keys and attributes JSON of the rows being inserted (kept, with their capacity,
+  // from one call to the next).
+  std::vector<std::string> key_scratch_;
+  std::vector<std::string> json_scratch_;
 };
 
 }  // namespace ccgauge::ledger

@@ -1,9 +1,16 @@
 #include "ingest/otlp/decode.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "ingest/otlp/proto_convert.h"
 #include "tests/ingest/otlp_payloads.h"
 
 namespace ccgauge::ingest::otlp {
@@ -274,6 +281,275 @@ pb_collector_logs::ExportLogsServiceRequest claude_code_fixture_as_protobuf() {
                                            S("event.name", "user_prompt"), I("event.sequence", 18),
                                            S("prompt_length", "11"), S("prompt", "fix the bug")});
   return request;
+}
+
+// ---- the logs wire decoder against the generated classes
+
+// What the generated classes and from_proto() make of `bytes`: the reference the hand-written
+// decoder must agree with.
+Result<DecodedLogs> reference_logs(std::string_view bytes) {
+  pb_collector_logs::ExportLogsServiceRequest request;
+  if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return fail(Errc::kInvalidInput, "not valid protobuf");
+  }
+  return from_proto(request);
+}
+
+// Both decoders accept `bytes` with the same result, or both refuse it.
+void expect_same_as_reference(std::string_view bytes, const std::string& what) {
+  auto expected = reference_logs(bytes);
+  auto actual = decode_logs_protobuf(bytes);
+  ASSERT_EQ(expected.has_value(), actual.has_value())
+      << what << ": reference " << (expected ? "accepts" : "refuses") << ", wire decoder "
+      << (actual ? "accepts" : "refuses: " + actual.error().message);
+  if (expected) {
+    EXPECT_TRUE(*expected == *actual) << what;
+  } else {
+    EXPECT_EQ(actual.error().code, Errc::kInvalidInput) << what;
+  }
+}
+
+// A length-delimited field.
+std::string ld(int field, std::string_view payload) {
+  std::string out;
+  auto varint = [&](std::uint64_t v) {
+    while (v >= 0x80) {
+      out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+  };
+  varint(static_cast<std::uint64_t>(field) << 3 | 2);
+  varint(payload.size());
+  out.append(payload);
+  return out;
+}
+
+// A request of every kind of field the decoder reads: Claude Code events, every value type,
+// nested arrays and lists, ids, severities, scope attributes, two resources.
+pb_collector_logs::ExportLogsServiceRequest varied_request() {
+  auto request = logs_request();
+  add_event(request, "api_request", 1,
+            {S("model", "claude-opus-4-6"), D("cost_usd", 0.0421), I("input_tokens", 3),
+             I("output_tokens", -1), B("flag", false), D("nan", std::nan("")), D("inf", -HUGE_VAL),
+             D("zero", -0.0), S("request_id", "req_01")});
+  pb_logs::LogRecord* r = add_event(request, "tool_result", 2, {S("tool_name", "Edit")});
+  r->set_severity_number(pb_logs::SEVERITY_NUMBER_WARN);
+  r->set_severity_text("WARN");
+  r->set_trace_id(
+      std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10", 16));
+  r->set_span_id(std::string("\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8", 8));
+  r->set_event_name("claude_code.tool_result");
+  r->set_flags(1);
+  r->set_dropped_attributes_count(2);
+  pb_common::AnyValue* list = r->add_attributes()->mutable_value();
+  r->mutable_attributes()->rbegin()->set_key("nested");
+  pb_common::KeyValueList* kvs = list->mutable_kvlist_value();
+  pb_common::KeyValue* a = kvs->add_values();
+  a->set_key("a");
+  a->mutable_value()->mutable_array_value()->add_values()->set_string_value("x\"y");
+  a->mutable_value()->mutable_array_value()->add_values()->set_double_value(1.5);
+  a->mutable_value()->mutable_array_value()->add_values();  // empty: null
+  pb_common::KeyValue* b = kvs->add_values();
+  b->set_key("b");
+  b->mutable_value()->set_bytes_value(std::string("\x00\xff", 2));
+  kvs->add_values()->set_key("unset");
+  pb_common::KeyValue* empty = r->add_attributes();
+  empty->set_key("empty");
+  empty->mutable_value();
+  r->add_attributes()->set_key("no value");
+  pb_logs::LogRecord* body_only =
+      request.mutable_resource_logs(0)->mutable_scope_logs(0)->add_log_records();
+  body_only->set_observed_time_unix_nano(kT0);
+  body_only->mutable_body()->mutable_kvlist_value()->add_values()->set_key("k");
+  pb_logs::ScopeLogs* scope = request.mutable_resource_logs(0)->add_scope_logs();
+  scope->mutable_scope()->set_name("other.scope");
+  add_attrs(scope->mutable_scope()->mutable_attributes(), {S("scope.attr", "v"), I("n", 1)});
+  scope->add_log_records()->mutable_body()->set_string_value("claude_code.user_prompt");
+  pb_logs::ResourceLogs* second = request.add_resource_logs();
+  add_attrs(second->mutable_resource()->mutable_attributes(), {S("host.name", "other")});
+  second->mutable_resource()->add_entity_refs()->set_type("host");
+  second->set_schema_url("https://opentelemetry.io/schemas/1.0");
+  second->add_scope_logs()->add_log_records()->set_time_unix_nano(kT0 + kSecond);
+  return request;
+}
+
+TEST(OtlpDecodeProtobuf, WireDecoderAgreesWithGeneratedClasses) {
+  expect_same_as_reference(serialize(varied_request()), "varied request");
+  expect_same_as_reference(serialize(claude_code_fixture_as_protobuf()), "Claude Code fixture");
+  expect_same_as_reference("", "empty");
+}
+
+// Occurrences of a message field merge, as protobuf merges them: a record sent as two
+// concatenated halves, a value given twice, a oneof that changes its case.
+TEST(OtlpDecodeProtobuf, WireDecoderMergesRepeatedMessagesAsProtobufDoes) {
+  pb_logs::LogRecord first;
+  first.set_time_unix_nano(kT0);
+  first.mutable_body()->mutable_array_value()->add_values()->set_int_value(1);
+  add_attrs(first.mutable_attributes(), {S("event.name", "tool_result"), S("a", "1")});
+  pb_logs::LogRecord second;
+  second.mutable_body()->mutable_array_value()->add_values()->set_string_value("two");
+  second.set_severity_text("INFO");
+  add_attrs(second.mutable_attributes(), {I("b", 2)});
+  pb_logs::LogRecord switched;
+  switched.mutable_body()->set_bool_value(true);
+  pb_common::KeyValue twice;
+  twice.set_key("twice");
+  twice.mutable_value()->mutable_kvlist_value()->add_values()->set_key("x");
+  std::string twice_bytes = serialize(twice);
+  pb_common::KeyValue again;
+  again.mutable_value()->mutable_kvlist_value()->add_values()->set_key("y");
+  twice_bytes += serialize(again);
+
+  pb_common::InstrumentationScope scope;
+  scope.set_name("s");
+  auto request_of = [&](const std::string& record) {
+    std::string scope_logs = ld(1, serialize(scope)) + ld(2, record) + ld(1, serialize(scope));
+    std::string resource = ld(1, serialize(twice)) + ld(1, twice_bytes);
+    return ld(1, ld(1, resource) + ld(2, scope_logs) + ld(1, resource));
+  };
+  std::string merged = serialize(first) + serialize(second) + ld(6, twice_bytes);
+  expect_same_as_reference(request_of(merged), "two halves of a record");
+  auto decoded = decode_logs_protobuf(request_of(merged));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(decoded->resources[0].scopes[0].records[0].body, R"([1,"two"])");
+  expect_same_as_reference(request_of(merged + serialize(switched)), "a oneof changing its case");
+  expect_same_as_reference(request_of(serialize(switched) + merged), "and back");
+}
+
+// One record with a field of every kind (a small target for the corruption below).
+pb_collector_logs::ExportLogsServiceRequest dense_request() {
+  pb_collector_logs::ExportLogsServiceRequest request;
+  pb_logs::ResourceLogs* rl = request.add_resource_logs();
+  add_attrs(rl->mutable_resource()->mutable_attributes(), {S("host.name", "h")});
+  pb_logs::ScopeLogs* sl = rl->add_scope_logs();
+  sl->mutable_scope()->set_name("s");
+  sl->mutable_scope()->set_version("1");
+  pb_logs::LogRecord* r = sl->add_log_records();
+  r->set_time_unix_nano(kT0);
+  r->set_observed_time_unix_nano(kT0 + 1);
+  r->set_severity_number(pb_logs::SEVERITY_NUMBER_INFO);
+  r->set_severity_text("I");
+  r->mutable_body()->set_string_value("claude_code.x");
+  add_attrs(r->mutable_attributes(), {S("a", "b"), I("i", 300), D("d", 0.5), B("t", true)});
+  pb_common::AnyValue* v = r->add_attributes()->mutable_value();
+  v->mutable_array_value()->add_values()->set_int_value(7);
+  v->mutable_array_value()->add_values()->mutable_kvlist_value()->add_values()->set_key("k");
+  r->set_trace_id("0123456789abcdef");
+  r->set_span_id("01234567");
+  r->set_event_name("e");
+  r->set_flags(3);
+  return request;
+}
+
+// The offsets of the tags in `bytes`, of nested messages too (a length-delimited payload that
+// reads as fields whole is taken for a message). Appends nothing for bytes that are not fields.
+void tag_offsets(std::string_view bytes, std::size_t base, std::vector<std::size_t>& out) {
+  std::vector<std::size_t> found;
+  std::vector<std::pair<std::size_t, std::string_view>> payloads;
+  std::size_t at = 0;
+  auto varint = [&](std::uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64 && at < bytes.size(); shift += 7) {
+      auto b = static_cast<unsigned char>(bytes[at++]);
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) {
+        return true;
+      }
+    }
+    return false;
+  };
+  while (at < bytes.size()) {
+    std::size_t tag_at = at;
+    std::uint64_t tag = 0;
+    std::uint64_t v = 0;
+    if (!varint(tag) || (tag >> 3) == 0) {
+      return;
+    }
+    switch (tag & 7) {
+      case 0:
+        if (!varint(v)) {
+          return;
+        }
+        break;
+      case 1:
+      case 5:
+        at += (tag & 7) == 1 ? 8 : 4;
+        break;
+      case 2:
+        if (!varint(v) || v > bytes.size() - at) {
+          return;
+        }
+        payloads.emplace_back(base + at, bytes.substr(at, v));
+        at += v;
+        break;
+      default:
+        return;
+    }
+    if (at > bytes.size()) {
+      return;
+    }
+    found.push_back(base + tag_at);
+  }
+  out.insert(out.end(), found.begin(), found.end());
+  for (const auto& [offset, payload] : payloads) {
+    tag_offsets(payload, offset, out);
+  }
+}
+
+// Corrupt bytes: truncated, flipped, inserted and dropped bytes and changed wire types, at every
+// kind of place. The wire decoder refuses exactly what protobuf refuses, and reads the rest the
+// same way.
+TEST(OtlpDecodeProtobuf, WireDecoderAgreesOnCorruptInput) {
+  const std::string bases[] = {serialize(dense_request()), serialize(varied_request())};
+  std::vector<std::size_t> tags[2];
+  for (int i = 0; i < 2; ++i) {
+    tag_offsets(bases[i], 0, tags[i]);
+    ASSERT_GT(tags[i].size(), 20u);
+  }
+  std::mt19937 random(20261121);
+  auto pick = [&](std::size_t n) {
+    return static_cast<std::size_t>(random() % static_cast<std::uint32_t>(n));
+  };
+  int accepted = 0;
+  constexpr int kRounds = 20000;
+  for (int round = 0; round < kRounds; ++round) {
+    int base = round % 4 == 3 ? 1 : 0;
+    std::string bytes = bases[base];
+    int edits = round % 2 == 0 ? 1 : 2 + static_cast<int>(pick(2));
+    for (int e = 0; e < edits && !bytes.empty(); ++e) {
+      std::size_t at = pick(bytes.size());
+      switch (pick(6)) {
+        case 0:
+          bytes[at] = static_cast<char>(random());
+          break;
+        case 1:
+          bytes[at] = static_cast<char>(bytes[at] ^ (1 << pick(8)));
+          break;
+        case 2:  // another wire type for a tag (of the bytes as they were before any edit)
+          at = std::min(tags[base][pick(tags[base].size())], bytes.size() - 1);
+          bytes[at] = static_cast<char>((bytes[at] & ~7) | static_cast<int>(pick(8)));
+          break;
+        case 3:
+          bytes.insert(at, 1, static_cast<char>(random()));
+          break;
+        case 4:
+          bytes.erase(at, 1 + pick(4));
+          break;
+        default:
+          bytes.resize(at);
+          break;
+      }
+    }
+    accepted += reference_logs(bytes) ? 1 : 0;
+    expect_same_as_reference(bytes, "round " + std::to_string(round));
+    if (::testing::Test::HasFailure()) {
+      break;
+    }
+  }
+  // Both outcomes were exercised.
+  EXPECT_GT(accepted, kRounds / 20);
+  EXPECT_LT(accepted, kRounds - kRounds / 20);
 }
 
 TEST(OtlpDecodeJson, SameResultAsProtobuf) {

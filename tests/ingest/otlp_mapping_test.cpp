@@ -135,15 +135,15 @@ TEST(OtlpMapLogs, EveryClaudeCodeEventBecomesAnEvent) {
     EXPECT_EQ(e.prompt_id, "550e8400-e29b-41d4-a716-446655440000");
     ASSERT_TRUE(e.sequence);
     EXPECT_EQ(*e.sequence, static_cast<std::int64_t>(i));
-    EXPECT_EQ(e.origin.service_name, "claude-code");
-    EXPECT_EQ(e.origin.service_version, "2.1.330");
-    EXPECT_EQ(e.origin.host, "devbox");
-    EXPECT_EQ(e.origin.user_id, std::string(64, 'a'));
-    EXPECT_EQ(e.origin.user_email, "dev@example.com");
-    EXPECT_EQ(e.origin.user_account_uuid, "acct-uuid");
-    EXPECT_EQ(e.origin.organization_id, "org-uuid");
-    EXPECT_EQ(e.origin.terminal_type, "tmux");
-    EXPECT_EQ(attr(e.origin.resource, "repo"), "ccgauge");
+    EXPECT_EQ(e.origin->service_name, "claude-code");
+    EXPECT_EQ(e.origin->service_version, "2.1.330");
+    EXPECT_EQ(e.origin->host, "devbox");
+    EXPECT_EQ(e.origin->user_id, std::string(64, 'a'));
+    EXPECT_EQ(e.origin->user_email, "dev@example.com");
+    EXPECT_EQ(e.origin->user_account_uuid, "acct-uuid");
+    EXPECT_EQ(e.origin->organization_id, "org-uuid");
+    EXPECT_EQ(e.origin->terminal_type, "tmux");
+    EXPECT_EQ(attr(e.origin->resource, "repo"), "ccgauge");
     EXPECT_EQ(attr(e.attributes, "event.name"), cases[i].name);
   }
   // Event-specific attributes come through, whatever their wire type.
@@ -287,8 +287,8 @@ TEST(OtlpMapLogs, JsonPromptFixtureHonoursTheOption) {
   EXPECT_EQ(attr(on.events[1].attributes, "prompt"), "fix the bug");
   ASSERT_EQ(off.usage.size(), 1u);
   EXPECT_EQ(off.usage[0].tokens.cache_write_5m, 1200);
-  EXPECT_EQ(off.events[0].origin.host, "devbox");
-  EXPECT_EQ(off.events[0].origin.user_email, "dev@example.com");
+  EXPECT_EQ(off.events[0].origin->host, "devbox");
+  EXPECT_EQ(off.events[0].origin->user_email, "dev@example.com");
 }
 
 TEST(OtlpMapLogs, TimesNamesAndRejections) {
@@ -346,8 +346,8 @@ TEST(OtlpMapLogs, RecordAttributesWinOverTheResource) {
   add_attrs(r->mutable_attributes(), {S("user.email", "record@example.com")});
   MappedLogs out = map_protobuf(request);
   ASSERT_EQ(out.events.size(), 1u);
-  EXPECT_EQ(out.events[0].origin.user_email, "record@example.com");
-  EXPECT_EQ(out.events[0].origin.terminal_type, "vscode");
+  EXPECT_EQ(out.events[0].origin->user_email, "record@example.com");
+  EXPECT_EQ(out.events[0].origin->terminal_type, "vscode");
 }
 
 TEST(OtlpAttributes, CoercionAcrossTypes) {

@@ -280,6 +280,39 @@ TEST_F(OtlpJoin, AnotherWritersOtlpRowsAreSeenByTheNextBatch) {
   expect_consistent(2);
 }
 
+// OTLP rows are inserted many at a time; a transcript record later in the same batch still
+// finds them (and nothing is lost: full chunks, the rest, and the rows before the transcript).
+TEST_F(OtlpJoin, ManyOtlpRecordsAndTheirTranscriptTwinInOneBatchCountOnce) {
+  std::vector<SourcedRecord> batch;
+  constexpr int kOtlp = 75;
+  for (int i = 0; i < kOtlp; ++i) {
+    batch.push_back(otlp("req_" + std::to_string(i), 10 + i, kT0 + i));
+  }
+  batch.push_back(transcript("msg_70", "req_70", 80, kT0 + 70));  // its twin not yet inserted
+  batch.push_back(otlp("req_after", 5, kT0 + 100));
+  commit(std::move(batch));
+  EXPECT_EQ(count("SELECT count(*) FROM requests"), kOtlp + 1);
+  EXPECT_EQ(count("SELECT count(*) FROM requests WHERE source = 'otlp'"), kOtlp);
+  // The transcript took its twin's row over and keeps who sent it.
+  EXPECT_EQ(count("SELECT count(*) FROM requests WHERE request_id = 'req_70' AND source != "
+                  "'otlp' AND user = 'dev@example.com' AND origin IS NOT NULL"),
+            1);
+  EXPECT_EQ(count("SELECT count(*) FROM requests WHERE origin IS NOT NULL AND host = 'devbox'"),
+            kOtlp + 1);
+  for (WriteOutcome o : outcomes_) {
+    EXPECT_NE(o, WriteOutcome::kKept);
+  }
+  expect_consistent(kOtlp + 1);
+  // Sent again, every OTLP record is known.
+  std::vector<SourcedRecord> again;
+  for (int i = 0; i < kOtlp; ++i) {
+    again.push_back(otlp("req_" + std::to_string(i), 10 + i, kT0 + i));
+  }
+  commit(std::move(again));
+  EXPECT_EQ(count("SELECT count(*) FROM requests"), kOtlp + 1);
+  expect_consistent(kOtlp + 1);
+}
+
 TEST_F(OtlpJoin, HostAndUserFiltersSelectWhoMadeTheRequests) {
   commit({transcript("msg_1", "req_1", 300, kT0), transcript("msg_2", "req_2", 5, kT0)});
   commit({otlp("req_1", 300, kT0 + 1'000), otlp("req_9", 9, kT0 + 2'000)});
@@ -310,7 +343,7 @@ TEST_F(OtlpJoin, EventsAreKeptOnceAndMetricPointsAsSent) {
   e.name = "tool_result";
   e.session_id = "s1";
   e.sequence = 7;
-  e.origin = *devbox();
+  e.origin = devbox();
   e.attributes = {{"session.id", "s1"}, {"event.timestamp", "2025-11-21T04:40:00.000Z"},
                   {"tool_name", "Edit"}, {"success", "false"}, {"duration_ms", "35"},
                   {"error_type", "Error:ENOENT"}};

@@ -1,4 +1,6 @@
-// Binary OTLP: bytes -> generated classes -> decode.h's types.
+// Binary OTLP: bytes -> generated classes -> decode.h's types, for metrics and traces. Logs have
+// a decoder of their own that reads the wire format directly (decode_protobuf_logs.cpp);
+// from_proto() of logs stays as what that decoder must agree with.
 
 #include "ingest/otlp/proto_convert.h"
 
@@ -309,10 +311,6 @@ Result<DecodedTraces> from_proto(const pb_collector_trace::ExportTraceServiceReq
     }
   }
   return finish(c, std::move(out));
-}
-
-Result<DecodedLogs> decode_logs_protobuf(std::string_view bytes) {
-  return decode<pb_collector_logs::ExportLogsServiceRequest, DecodedLogs>(bytes, "logs");
 }
 
 Result<DecodedMetrics> decode_metrics_protobuf(std::string_view bytes) {

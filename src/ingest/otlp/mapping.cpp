@@ -108,22 +108,60 @@ TelemetryOrigin resource_origin(const Attributes& resource) {
   return o;
 }
 
-// The record's own identity attributes win over the resource's.
+// The identity fields of an origin and the attributes that set them. A record's own non-empty
+// identity attributes win over its resource's.
+struct IdentityField {
+  std::string TelemetryOrigin::*field;
+  std::string_view key;
+};
+constexpr IdentityField kIdentity[] = {{&TelemetryOrigin::host, "host.name"},
+                                       {&TelemetryOrigin::user_id, "user.id"},
+                                       {&TelemetryOrigin::user_email, "user.email"},
+                                       {&TelemetryOrigin::user_account_uuid, "user.account_uuid"},
+                                       {&TelemetryOrigin::organization_id, "organization.id"},
+                                       {&TelemetryOrigin::terminal_type, "terminal.type"}};
+
 TelemetryOrigin origin_for(const TelemetryOrigin& base, const Attributes& attributes) {
   TelemetryOrigin o = base;
-  auto take = [&](std::string& field, std::string_view key) {
-    if (const std::string* v = find_attribute(attributes, key); v != nullptr && !v->empty()) {
-      field = *v;
+  for (const IdentityField& id : kIdentity) {
+    if (const std::string* v = find_attribute(attributes, id.key); v != nullptr && !v->empty()) {
+      o.*id.field = *v;
     }
-  };
-  take(o.host, "host.name");
-  take(o.user_id, "user.id");
-  take(o.user_email, "user.email");
-  take(o.user_account_uuid, "user.account_uuid");
-  take(o.organization_id, "organization.id");
-  take(o.terminal_type, "terminal.type");
+  }
   return o;
 }
+
+// The origins of one resource's records. Records that name the same identity (all of one
+// process's, nearly always) share one origin.
+class Origins {
+ public:
+  explicit Origins(const Attributes& resource) : base_(resource_origin(resource)) {}
+
+  std::shared_ptr<const TelemetryOrigin> of(const Attributes& attributes) {
+    std::string_view values[std::size(kIdentity)];
+    bool same = last_ != nullptr;
+    for (std::size_t i = 0; i < std::size(kIdentity); ++i) {
+      const std::string* v = find_attribute(attributes, kIdentity[i].key);
+      values[i] = v != nullptr && !v->empty() ? std::string_view(*v)
+                                              : std::string_view(base_.*kIdentity[i].field);
+      same = same && values[i] == (*last_).*kIdentity[i].field;
+    }
+    if (!same) {
+      auto origin = std::make_shared<TelemetryOrigin>(base_);
+      for (std::size_t i = 0; i < std::size(kIdentity); ++i) {
+        (*origin).*kIdentity[i].field = std::string(values[i]);
+      }
+      last_ = std::move(origin);
+    }
+    return last_;
+  }
+
+  const TelemetryOrigin& base() const { return base_; }
+
+ private:
+  TelemetryOrigin base_;
+  std::shared_ptr<const TelemetryOrigin> last_;
+};
 
 std::string_view strip_event_prefix(std::string_view name) {
   if (name.substr(0, kEventPrefix.size()) == kEventPrefix) {
@@ -333,9 +371,8 @@ std::optional<std::int64_t> limit_reset_of(const Attributes& attributes) {
 
 // Maps one log record into `out`; an error naming the reason when it is rejected.
 // `attributes` is r.attributes itself (moved from once everything else is read) or a copy.
-Status map_record(const LogRecord& r, Attributes&& attributes, const TelemetryOrigin& base,
-                  const MappingOptions& options,
-                  MappedLogs& out) {
+Status map_record(const LogRecord& r, Attributes&& attributes, Origins& origins,
+                  const MappingOptions& options, MappedLogs& out) {
   std::optional<Instant> when = record_time(r);
   if (!when) {
     return fail(Errc::kInvalidInput, "log record without a time");
@@ -351,7 +388,7 @@ Status map_record(const LogRecord& r, Attributes&& attributes, const TelemetryOr
   e.prompt_id = text_of(r.attributes, "prompt.id");
   e.model = text_of(r.attributes, "model");
   e.sequence = attribute_int(r.attributes, "event.sequence");
-  e.origin = origin_for(base, r.attributes);
+  e.origin = origins.of(r.attributes);
   e.attributes = std::move(attributes);
   if (!options.include_prompt_text) {
     drop_content(e.name, e.attributes);
@@ -421,11 +458,13 @@ void map_metric(const Metric& m, const TelemetryOrigin& base, MappedMetrics& out
 
 MappedLogs map_logs(const DecodedLogs& logs, const MappingOptions& options) {
   MappedLogs out;
+  out.events.reserve(logs.record_count());
   for (const ResourceLogs& resource : logs.resources) {
-    TelemetryOrigin base = resource_origin(resource.resource);
+    Origins origins(resource.resource);
     for (const ScopeLogs& scope : resource.scopes) {
       for (const LogRecord& record : scope.records) {
-        if (Status s = map_record(record, Attributes(record.attributes), base, options, out); !s) {
+        if (Status s = map_record(record, Attributes(record.attributes), origins, options, out);
+            !s) {
           out.rejected.add(std::move(s.error().message));
         }
       }
@@ -436,12 +475,14 @@ MappedLogs map_logs(const DecodedLogs& logs, const MappingOptions& options) {
 
 MappedLogs map_logs(DecodedLogs&& logs, const MappingOptions& options) {
   MappedLogs out;
+  out.events.reserve(logs.record_count());
   for (ResourceLogs& resource : logs.resources) {
-    TelemetryOrigin base = resource_origin(resource.resource);
+    Origins origins(resource.resource);
     for (ScopeLogs& scope : resource.scopes) {
       for (LogRecord& record : scope.records) {
         // map_record reads record.attributes before it moves them into the event.
-        if (Status s = map_record(record, std::move(record.attributes), base, options, out); !s) {
+        if (Status s = map_record(record, std::move(record.attributes), origins, options, out);
+            !s) {
           out.rejected.add(std::move(s.error().message));
         }
       }

@@ -1,8 +1,11 @@
 #pragma once
 // Internal to ingest/otlp: parsed OTLP protobuf requests (the generated classes) to decode.h's
-// types. The gRPC service receives requests already parsed and calls these; decode_*_protobuf
-// parses bytes and calls them too. This header only forward-declares the generated classes;
-// their headers (build tree, otlp_proto/) are included only by .cpp files of src/ingest/otlp/.
+// types. The gRPC metrics and trace services receive requests already parsed and call these;
+// decode_metrics_protobuf and decode_traces_protobuf parse bytes and call them too. Logs are
+// decoded from their bytes directly (decode_logs_protobuf, by hand); from_proto() of logs is the
+// reference that decoder is tested against. This header only forward-declares the generated
+// classes; their headers (build tree, otlp_proto/) are included only by .cpp files of
+// src/ingest/otlp/.
 
 #include "core/result.h"
 #include "ingest/otlp/decode.h"

@@ -1,12 +1,18 @@
 #include "ingest/otlp/value_text.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
 
 namespace ccgauge::ingest::otlp {
 
-std::string int_text(std::int64_t value) { return fmt::format("{}", value); }
+std::string int_text(std::int64_t value) {
+  char buffer[24];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, end);
+}
 
 std::string double_text(double value) {
   if (std::isnan(value)) {
@@ -133,6 +139,15 @@ std::string valid_utf8(std::string_view text) {
   // Nearly all text is valid: find the first bad byte before copying anything piecewise.
   std::size_t valid = 0;
   while (valid < text.size()) {
+    // Eight ASCII bytes at a time.
+    if (valid + 8 <= text.size()) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, text.data() + valid, sizeof(word));
+      if ((word & 0x8080808080808080ULL) == 0) {
+        valid += 8;
+        continue;
+      }
+    }
     if (static_cast<unsigned char>(text[valid]) < 0x80) {
       ++valid;
       continue;
