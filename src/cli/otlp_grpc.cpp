@@ -66,6 +66,7 @@ struct Shared {
   // set to what partial_success must report.
   template <class Decoded>
   grpc::Status accept(Result<Decoded> decoded, otlp::Rejections& rejected) {
+    lower_this_thread_priority();  // gRPC's threads: once each
     if (!decoded) {
       counters.invalid.fetch_add(1, std::memory_order_relaxed);
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, decoded.error().message);

@@ -275,7 +275,10 @@ Result<std::unique_ptr<OtlpHttpReceiver>> OtlpHttpReceiver::start(
                                                  server.error().message));
   }
   impl->server = std::move(*server);
-  impl->server->post([] { ::pthread_setname_np(::pthread_self(), "ccg-otlp-http"); });
+  impl->server->post([] {
+    ::pthread_setname_np(::pthread_self(), "ccg-otlp-http");
+    lower_this_thread_priority();
+  });
   return std::unique_ptr<OtlpHttpReceiver>(new OtlpHttpReceiver(std::move(impl)));
 }
 

@@ -3,6 +3,11 @@
 
 #include "cli/otlp_receiver.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <utility>
 
 namespace ccgauge::cli {
@@ -29,6 +34,20 @@ void append_varint_field(std::string& out, int field, std::uint64_t value) {
 }
 
 }  // namespace
+
+void lower_this_thread_priority() {
+  thread_local bool lowered = false;
+  if (lowered) {
+    return;
+  }
+  lowered = true;
+  auto tid = static_cast<id_t>(::gettid());
+  errno = 0;
+  int nice = ::getpriority(PRIO_PROCESS, tid);
+  if (errno == 0) {
+    (void)::setpriority(PRIO_PROCESS, tid, std::min(nice + kBulkNiceIncrement, 19));
+  }
+}
 
 OtlpBatch batch_from(ingest::otlp::MappedLogs&& logs) {
   OtlpBatch batch;

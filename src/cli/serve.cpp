@@ -222,6 +222,7 @@ class Checkpointer {
  private:
   void run() {
     ::pthread_setname_np(::pthread_self(), "ccg-checkpoint");
+    lower_this_thread_priority();
     std::optional<ledger::Database> db;
     std::unique_lock<std::mutex> lock(mutex_);
     while (true) {
@@ -306,6 +307,7 @@ class Ingestor {
   }
 
   void run(const std::atomic<bool>& stopping) {
+    lower_this_thread_priority();  // the API's thread comes first (otlp_receiver.h)
     auto next_tick = std::chrono::steady_clock::now() + kStateTick;
     auto next_rescan = std::chrono::steady_clock::now() + kDegradedRescan;
     auto last_recompute = std::chrono::steady_clock::now();

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -689,6 +690,24 @@ TEST_F(OtlpStatus, NoOtlpAndABusyExplicitPort) {
                           Daemon::environment(dir_), dir_.path());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("without a token"), std::string::npos) << r.err;
+}
+
+// The threads that take a flood in run below the API's thread: each one lowers itself once.
+TEST(OtlpPriority, BulkThreadsLowerTheirOwnPriorityOnce) {
+  int before = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  int lowered = 0;
+  int again = 0;
+  std::thread worker([&] {
+    cli::lower_this_thread_priority();
+    lowered = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+    cli::lower_this_thread_priority();
+    again = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  });
+  worker.join();
+  EXPECT_EQ(lowered, std::min(before + cli::kBulkNiceIncrement, 19));
+  EXPECT_EQ(again, lowered);
+  // The calling thread keeps its own.
+  EXPECT_EQ(::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid())), before);
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ class Reader {
 
   // The next field into `f`: false at the end of the input (ok() true) or when the input is
   // malformed (ok() false). Groups are skipped: their fields are never returned.
-  bool next(Field& f) {
+  [[gnu::always_inline]] bool next(Field& f) {
     for (;;) {
       if (at_ == end_) {
         return false;
@@ -68,7 +68,7 @@ class Reader {
   bool ok() const { return ok_; }
 
  private:
-  bool fail() {
+  [[gnu::noinline]] bool fail() {
     ok_ = false;
     at_ = end_;
     return false;
@@ -95,9 +95,10 @@ class Reader {
     return false;
   }
 
+  // (Not inlined: rare, and it keeps next() small enough to inline.)
   // A tag is a 32-bit varint: at most 5 bytes, bits past 32 dropped (as protobuf's parser
   // does). Field number 0 does not exist.
-  bool read_tag(std::uint64_t& tag) {
+  [[gnu::noinline]] bool read_tag(std::uint64_t& tag) {
     const char* start = at_;
     if (!read_varint(tag) || at_ - start > 5) {
       return false;
@@ -151,7 +152,7 @@ class Reader {
   }
 
   // Skips the fields of a group up to its end-group tag (field `number`).
-  bool skip_group(std::uint32_t number, int depth) {
+  [[gnu::noinline]] bool skip_group(std::uint32_t number, int depth) {
     if (depth > kMaxGroupDepth) {
       return false;
     }
