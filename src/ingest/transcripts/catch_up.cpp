@@ -24,7 +24,8 @@ namespace {
 // Bytes read at once: small enough that what one read brings stays in the core's L2 cache while
 // it is scanned and parsed (4 MiB reads cost twice the CPU in the kernel's copy alone).
 constexpr std::size_t kInitialBuffer = 256 << 10;
-// A worker hands over its records in chunks of about this many packed bytes (or a file's end).
+// A worker cuts a large file's records into chunks of about this many packed bytes, and hands
+// over the chunks of small files in bundles of about as many (see Bundle).
 constexpr std::size_t kChunkBytes = 256 << 10;
 constexpr std::size_t kRecordsPerCommit = 20'000;
 constexpr std::size_t kRecordsWhenIdle = 2'000;  // a smaller batch, committed rather than waiting

@@ -7,15 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <iterator>
-#include <optional>
 #include <set>
-#include <thread>
 #include <utility>
 
 namespace ccgauge::ingest {
@@ -85,37 +81,11 @@ void set_stat(TranscriptFile& file, const struct stat& st) {
       static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
-using DirId = std::pair<std::uint64_t, std::uint64_t>;  // device, inode
-
-// A project directory (right under projects/) to walk, with the directories above it.
-struct ProjectDir {
-  std::string path;
-  std::string name;
-  std::set<DirId> visited;
-  std::vector<TranscriptFile> files;  // what walking it found
-  std::vector<DiscoveryProblem> problems;
-};
-
 struct Walker {
   std::vector<TranscriptFile>& out;
   std::vector<DiscoveryProblem>& problems;
   // Directories on the current path (device, inode): a link back to one of them is a loop.
-  std::set<DirId> visited;
-  // When set, project directories are added here instead of walked (list_transcripts walks
-  // them on several threads).
-  std::vector<ProjectDir>* projects = nullptr;
-
-  // Walks into `path` (named `name`, under the directories of `rel`), or hands it over when
-  // it is a project directory to be walked later.
-  void enter(const std::string& path, const char* name, std::vector<std::string>& rel) {
-    if (projects != nullptr && rel.empty()) {
-      projects->push_back(ProjectDir{path, name, visited, {}, {}});
-      return;
-    }
-    rel.emplace_back(name);
-    walk(path, rel);
-    rel.pop_back();
-  }
+  std::set<std::pair<std::uint64_t, std::uint64_t>> visited;
 
   // Walks a top directory (projects/, or one project under it).
   void walk_root(const std::string& dir, std::vector<std::string>& rel) {
@@ -153,7 +123,9 @@ struct Walker {
       std::string path = dir + "/" + name;
       if (type == DT_DIR) {
         // A real directory cannot close a loop (only links can), so it needs no stat.
-        enter(path, name, rel);
+        rel.emplace_back(name);
+        walk(path, rel);
+        rel.pop_back();
         continue;
       }
       struct stat st {};
@@ -172,7 +144,9 @@ struct Walker {
         if (!visited.insert(id).second) {
           continue;  // A loop, or a directory reached twice through links.
         }
-        enter(path, name, rel);
+        rel.emplace_back(name);
+        walk(path, rel);
+        rel.pop_back();
         visited.erase(id);
         continue;
       }
@@ -241,39 +215,10 @@ Result<std::vector<std::string>> find_config_dirs(const Environment& env) {
 std::vector<TranscriptFile> list_transcripts(const std::vector<std::string>& config_dirs,
                                              std::vector<DiscoveryProblem>& problems) {
   std::vector<TranscriptFile> files;
-  // The projects/ directories first, then their project directories on up to two threads:
-  // most of the time goes to system calls (a directory read, a stat per transcript), which
-  // run in parallel. Each project's results are kept apart and appended in the order of the
-  // single-threaded walk.
-  std::vector<ProjectDir> projects;
-  Walker top{files, problems, {}, &projects};
+  Walker walker{files, problems, {}};
   for (const std::string& root : config_dirs) {
     std::vector<std::string> rel;
-    top.walk_root(root + "/projects", rel);
-  }
-  auto walk_project = [](ProjectDir& project) {
-    Walker walker{project.files, project.problems, std::move(project.visited)};
-    std::vector<std::string> rel{project.name};
-    walker.walk(project.path, rel);
-  };
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i = next++; i < projects.size(); i = next++) {
-      walk_project(projects[i]);
-    }
-  };
-  constexpr std::size_t kProjectsPerThread = 8;  // below this, a thread costs more than it saves
-  std::optional<std::thread> helper;
-  if (projects.size() >= 2 * kProjectsPerThread && std::thread::hardware_concurrency() > 1) {
-    helper.emplace(work);
-  }
-  work();
-  if (helper) {
-    helper->join();
-  }
-  for (ProjectDir& project : projects) {
-    std::move(project.files.begin(), project.files.end(), std::back_inserter(files));
-    std::move(project.problems.begin(), project.problems.end(), std::back_inserter(problems));
+    walker.walk_root(root + "/projects", rel);
   }
   std::sort(files.begin(), files.end(),
             [](const TranscriptFile& a, const TranscriptFile& b) { return a.path < b.path; });
