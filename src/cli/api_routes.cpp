@@ -48,6 +48,7 @@ namespace {
 
 using analytics::PeriodKind;
 using detail::usd;
+using detail::finish;
 
 // The live state is recomputed at least every 15 s; older than this, health says "stale".
 constexpr auto kStaleAfter = std::chrono::seconds(60);
@@ -261,12 +262,6 @@ server::Response json_response(std::string body, bool etag) {
   r.body = std::move(body);
   r.etag = etag;
   return r;
-}
-
-std::string finish(JsonWriter& w) {
-  std::string out = w.take();
-  out += '\n';
-  return out;
 }
 
 void write_token_fields(JsonWriter& w, const TokenCounts& tokens) {

@@ -23,6 +23,7 @@
 
 #include "cli/commands.h"
 #include "cli/environment.h"
+#include "cli/render_util.h"
 #include "cli/settings_file.h"
 #include "core/json_writer.h"
 #include "core/time.h"
@@ -38,6 +39,8 @@
 
 namespace ccgauge::cli {
 namespace {
+
+using detail::thousands;
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -585,19 +588,6 @@ class TextTable {
   std::vector<Align> aligns_;
   std::vector<std::vector<std::string>> rows_;
 };
-
-// 1234567 -> "1,234,567".
-std::string thousands(std::int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) {
-      out += ',';
-    }
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
-}
 
 // 850 -> "850ms", 12345 -> "12.3s", 754000 -> "12m 34s", 7380000 -> "2h 3m".
 std::string duration_text(std::int64_t ms) {

@@ -22,12 +22,7 @@ using analytics::PeriodReport;
 using analytics::Totals;
 using analytics::UsageRow;
 using detail::usd;
-
-std::string finish(JsonWriter& w) {
-  std::string out = w.take();
-  out += '\n';
-  return out;
-}
+using detail::finish;
 
 // inputTokens, outputTokens, cacheCreationTokens, cacheReadTokens.
 void write_token_fields(JsonWriter& w, const TokenCounts& tokens) {

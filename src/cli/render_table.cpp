@@ -23,6 +23,8 @@
 namespace ccgauge::cli {
 namespace {
 
+using detail::thousands;
+
 using analytics::Block;
 using analytics::PeriodKind;
 using analytics::PeriodReport;
@@ -111,21 +113,6 @@ std::string plain(std::string_view text) {
     } else {
       out += static_cast<char>(byte);
     }
-  }
-  return out;
-}
-
-// 1234567 -> "1,234,567".
-std::string thousands(std::int64_t n) {
-  std::uint64_t magnitude =
-      n < 0 ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
-  std::string digits = fmt::format("{}", magnitude);
-  std::string out = n < 0 ? "-" : "";
-  for (std::size_t digit_idx = 0; digit_idx < digits.size(); ++digit_idx) {
-    if (digit_idx > 0 && (digits.size() - digit_idx) % 3 == 0) {
-      out += ',';
-    }
-    out += digits[digit_idx];
   }
   return out;
 }

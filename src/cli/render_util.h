@@ -3,12 +3,14 @@
 // contract is render.h; this header may change with the renderers.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "analytics/reports.h"
+#include "core/json_writer.h"
 #include "core/types.h"
 
 namespace ccgauge::cli::detail {
@@ -16,6 +18,28 @@ namespace ccgauge::cli::detail {
 // USD for JSON: nanodollars / 1e9. The division is correctly rounded, so a cost prints in its
 // shortest form (0.01515, not 0.015150000000000002); 0 is never negative.
 inline double usd(Nanodollars cost) { return static_cast<double>(cost) / 1e9; }
+
+// 1234567 -> "1,234,567".
+inline std::string thousands(std::int64_t n) {
+  std::uint64_t magnitude =
+      n < 0 ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
+  std::string digits = std::to_string(magnitude);
+  std::string out = n < 0 ? "-" : "";
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) {
+      out += ',';
+    }
+    out += digits[i];
+  }
+  return out;
+}
+
+// The writer's JSON and a final newline, as the CLI prints it and the API serves it.
+inline std::string finish(JsonWriter& w) {
+  std::string out = w.take();
+  out += '\n';
+  return out;
+}
 
 // How each period kind names itself in JSON, CSV and tables.
 struct PeriodNames {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "cli/render.h"
+#include "cli/render_util.h"
 
 namespace ccgauge::cli::live {
 namespace {
@@ -54,21 +55,9 @@ std::string tokens_short(double n) {
 
 std::string tokens_short(std::int64_t n) { return tokens_short(static_cast<double>(n)); }
 
-std::string grouped(std::int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) {
-      out += ',';
-    }
-    out += digits[i];
-  }
-  return n < 0 ? "-" + out : out;
-}
-
 // "1 request", "2 requests", "1,234 requests".
 std::string count_of(std::int64_t n, std::string_view noun) {
-  return fmt::format("{} {}{}", grouped(n), noun, n == 1 ? "" : "s");
+  return fmt::format("{} {}{}", detail::thousands(n), noun, n == 1 ? "" : "s");
 }
 
 std::string percent(double pct) { return fmt::format("{:.1f}%", pct); }
@@ -472,7 +461,7 @@ void today_lines(Body& body, const CurrentData& c, int width, const Glyphs& g) {
   today.add(money(c.today.cost), Style::kBold);
   today.add(fmt::format(
       "{}{} tokens{}{}", g.sep, tokens_short(c.today.tokens.total()), g.sep,
-      compact ? grouped(c.today.requests) + " req" : count_of(c.today.requests, "request")));
+      compact ? detail::thousands(c.today.requests) + " req" : count_of(c.today.requests, "request")));
   std::string last_hour = fmt::format("{}last hour {}", g.sep, money(c.cost_last_hour));
   if (!compact && today.width() + display_width(last_hour) <= width) {
     today.add(last_hour, Style::kDim);
@@ -520,7 +509,7 @@ void session_lines(Body& body, const CurrentData& c, Instant now, const TimeZone
   for (const ActiveSession& s : c.active_sessions) {
     t.rows.push_back({{project_name(s.project)},
                       {s.model},
-                      {grouped(s.requests)},
+                      {detail::thousands(s.requests)},
                       {tokens_short(s.tokens)},
                       {money(s.cost)},
                       {clock(s.last, now, zone)},
@@ -582,7 +571,7 @@ Body daily_body(const LiveModel& m, int width, const Glyphs& g) {
       "Daily",
       width < kCompactBelow
           ? fmt::format("{} days{}{}{}{} req", m.daily_days, g.sep, money(r.totals.cost), g.sep,
-                        grouped(r.totals.requests))
+                        detail::thousands(r.totals.requests))
           : fmt::format("last {} days{}{}{}{} tokens{}{}", m.daily_days, g.sep,
                         money(r.totals.cost), g.sep, tokens_short(r.totals.tokens.total()), g.sep,
                         count_of(r.totals.requests, "request")),
@@ -611,7 +600,7 @@ Body daily_body(const LiveModel& m, int width, const Glyphs& g) {
                {tokens_short(tk.cache_creation())},
                {tokens_short(tk.cache_read)},
                {tokens_short(tk.total())},
-               {grouped(requests)},
+               {detail::thousands(requests)},
                {money(cost), Style::kBold},
                {std::move(bar), Style::kAccent},
                {joined(models), Style::kDim}};
@@ -652,7 +641,7 @@ Body sessions_body(const LiveModel& m, int width, const Glyphs& g) {
                       {row.key.substr(0, 8), Style::kDim},
                       {project_name(row.project)},
                       {joined(row.models_used), Style::kDim},
-                      {grouped(row.requests)},
+                      {detail::thousands(row.requests)},
                       {tokens_short(row.tokens.total())},
                       {money(row.cost), Style::kBold}});
   }
@@ -720,7 +709,7 @@ Body blocks_body(const LiveModel& m, int width, const Glyphs& g) {
     t.rows.push_back({{month_day_clock(b.start, m.zone)},
                       {clock(end, b.start, m.zone)},
                       {status, style},
-                      {grouped(b.entries)},
+                      {detail::thousands(b.entries)},
                       {tokens_short(b.tokens.total())},
                       {money(b.cost), Style::kBold},
                       {joined(b.models), Style::kDim}});
@@ -748,7 +737,7 @@ Body tools_body(const LiveModel& m, int width, const Glyphs& g) {
   body.top.push_back(summary_line("Tools",
                                   fmt::format("last {} days{}{}{}{} failed ({})", m.tool_days,
                                               g.sep, count_of(r.totals.calls, "call"), g.sep,
-                                              grouped(r.totals.failures), fail_pct(r.totals)),
+                                              detail::thousands(r.totals.failures), fail_pct(r.totals)),
                                   width, g));
   body.top.push_back(Line{});
   Table t;
@@ -758,11 +747,11 @@ Body tools_body(const LiveModel& m, int width, const Glyphs& g) {
       {"Avg", Align::kRight, 1},       {"Max", Align::kRight, 4},     {"Last", Align::kRight, 5}};
   auto cells = [&](const analytics::ToolStat& s) {
     return Row{{s.tool},
-               {grouped(s.calls), Style::kBold},
-               {grouped(s.failures), s.failures > 0 ? Style::kBad : Style::kNormal},
+               {detail::thousands(s.calls), Style::kBold},
+               {detail::thousands(s.failures), s.failures > 0 ? Style::kBad : Style::kNormal},
                {fail_pct(s)},
-               {grouped(s.permission_prompts)},
-               {grouped(s.denied)},
+               {detail::thousands(s.permission_prompts)},
+               {detail::thousands(s.denied)},
                {s.timed_calls > 0 ? duration_ms(s.total_duration_ms / s.timed_calls) : "-"},
                {s.timed_calls > 0 ? duration_ms(s.max_duration_ms) : "-"},
                {s.last_used ? clock(*s.last_used, m.now, m.zone) : "-", Style::kDim}};
