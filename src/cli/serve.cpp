@@ -472,8 +472,9 @@ class Ingestor {
 
   // Moves spooled events into the ledger, then publishes the hook and harness events that
   // reached it since the last look: through the spool (POST /api/v1/harness, or a hook that
-  // found the ledger busy) or written by `ccgauge hook` / `emit` themselves. Returns whether a
-  // hook event came (the live sessions then change).
+  // found the ledger busy) or written by `ccgauge hook` / `emit` themselves. Returns whether an
+  // event came: the state is then recomputed and gets a new version (live sessions change, and
+  // the API's cached tools and harness reports are retired).
   bool take_events(bool publish) {
     auto drained = ledger::drain_spool(ledger_, ctx_.spool_dir());
     if (!drained) {
@@ -487,10 +488,10 @@ class Ingestor {
     ledger::EventQuery q;
     q.after_id = events_seen_;
     q.exclude_source = std::string(ledger::kOtlpSource);  // OTLP events are published as they come
-    bool hooks = false;
+    bool any = false;
     auto status = ledger::for_each_event(ledger_, q, [&](const ledger::EventRow& row) {
       events_seen_ = std::max(events_seen_, row.id);
-      hooks = hooks || row.source == "hook";
+      any = true;
       if (publish) {
         std::string type = row.source == "harness" ? "harness" : "hook";
         emit(server::LiveEvent{type, event_message(type, row), row.project, row.session, "", 0});
@@ -499,7 +500,7 @@ class Ingestor {
     if (!status) {
       health_.last_error = status.error().message;
     }
-    return hooks;
+    return any;
   }
 
   // A hook or harness event as the WebSocket sends it: {"type": "hook"|"harness", "event": the
