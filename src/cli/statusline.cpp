@@ -95,7 +95,9 @@ Status record_input(ledger::Ledger& ledger, const ingest::StatusLineInput& in, I
     if (!w || (!w->used_percent && !w->resets_at_epoch_s)) {
       return;
     }
-    auto latest = ledger.latest_limit_sample(name);
+    // A sample stamped after now (a transcript from a clock ahead of this one) would
+    // otherwise make every call record the same reading again.
+    auto latest = ledger.latest_limit_sample(name, now);
     if (latest && *latest && (*latest)->source == "statusline" &&
         (*latest)->used_percent == w->used_percent &&
         (*latest)->resets_at_epoch_s == w->resets_at_epoch_s) {
@@ -169,21 +171,37 @@ Result<Figures> compute(const ledger::Ledger& ledger, const TimeZone& zone,
                         const analytics::PlanLimits& plan, Instant now) {
   Figures f;
   DateKey today = zone.local_date(now);
-  analytics::ReportOptions ro;
-  ro.mode = analytics::CostMode::kCalculate;
-  ro.zone = zone;
-  ro.since = today;
-  ro.until = today;
-  analytics::ReportBuilder daily(ro);
-  ledger::RequestQuery q;
-  q.from = zone.start_of_day(today);
-  q.to = now + std::chrono::hours(48);
-  if (auto s = ledger.for_each_rollup(q, analytics::CostMode::kAuto,
-                                      [&](const analytics::RequestRow& row) { daily.add(row); });
-      !s) {
-    return tl::unexpected(s.error());
+  Instant day_start = zone.start_of_day(today);
+  Instant day_end = zone.start_of_day(
+      date_key(std::chrono::sys_days(ymd_of(today)) + std::chrono::days(1)));
+  auto on_bucket = [](Instant t) {
+    return t.time_since_epoch() % ledger::Ledger::kRollupBucket == std::chrono::milliseconds(0);
+  };
+  if (on_bucket(day_start) && on_bucket(day_end)) {
+    // One sum over today's rollup buckets.
+    auto cost = ledger.rollup_cost(day_start, day_end, analytics::CostMode::kAuto);
+    if (!cost) {
+      return tl::unexpected(cost.error());
+    }
+    f.today = *cost;
+  } else {
+    // A day that starts off a quarter hour (historical local mean times): row by row.
+    analytics::ReportOptions ro;
+    ro.mode = analytics::CostMode::kCalculate;
+    ro.zone = zone;
+    ro.since = today;
+    ro.until = today;
+    analytics::ReportBuilder daily(ro);
+    ledger::RequestQuery q;
+    q.from = day_start;
+    q.to = day_end;
+    if (auto s = ledger.for_each_rollup(q, analytics::CostMode::kAuto,
+                                        [&](const analytics::RequestRow& row) { daily.add(row); });
+        !s) {
+      return tl::unexpected(s.error());
+    }
+    f.today = daily.finish().totals.cost;
   }
-  f.today = daily.finish().totals.cost;
   ledger::LimitsQuery lq;
   lq.now = now;
   lq.plan = plan;

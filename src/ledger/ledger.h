@@ -186,6 +186,16 @@ class Ledger {
   Status for_each_rollup(const RequestQuery& query, analytics::CostMode mode,
                          const std::function<void(const analytics::RequestRow&)>& fn) const;
 
+  // The cost of the requests with `from` <= ts < `to` under `mode`, summed from the rollups; both
+  // instants must fall on a quarter hour (a day's bounds do, in every time zone in use today).
+  Result<Nanodollars> rollup_cost(Instant from, Instant to, analytics::CostMode mode) const;
+  // The width of a rollup bucket.
+  static constexpr std::chrono::milliseconds kRollupBucket{900'000};
+
+  // The requests with `from` <= ts <= `to` summed into one row: `count` requests, their tokens,
+  // and their cost in CostMode::kAuto as reported_cost and computed_cost. Its instant is `to`.
+  Result<analytics::RequestRow> sum_requests(Instant from, Instant to) const;
+
   // All-time sums per project and model (speed folded in), for counters: one row each, with
   // `count` requests and the cost in CostMode::kAuto (reported cost when present, else
   // computed) as computed_cost.
@@ -196,8 +206,9 @@ class Ledger {
   Result<std::optional<SessionStatus>> session_status(std::string_view session_id) const;
   // The newest sample of each window and source taken since `since`.
   Result<std::vector<LimitSample>> latest_limit_samples(Instant since) const;
-  // The newest sample of a window, from any source, if any.
-  Result<std::optional<LimitSample>> latest_limit_sample(std::string_view window) const;
+  // The newest sample of a window taken at or before `until`, from any source, if any.
+  Result<std::optional<LimitSample>> latest_limit_sample(std::string_view window,
+                                                         Instant until = Instant::max()) const;
   Result<LedgerStats> stats() const;
   const std::string& path() const { return db_.path(); }
 

@@ -92,7 +92,8 @@ std::string insert_many_sql() {
   for (int row = 0; row < kRowsPerInsert; ++row) {
     sql += row == 0 ? "(" : ",(";
     for (int c = 1; c <= kInsertColumns; ++c) {
-      sql += fmt::format("{}?{}", c == 1 ? "" : ",", row * kInsertColumns + c);
+      sql += c == 1 ? "?" : ",?";
+      sql += std::to_string(row * kInsertColumns + c);
     }
     sql += ")";
   }
@@ -748,43 +749,23 @@ Status RequestWriter::Impl::flush_rollup() {
 }
 
 Result<RequestWriter> RequestWriter::prepare(Database& db, const pricing::PriceTable& prices) {
-  auto probe = db.prepare(kProbe);
-  auto probe_by_id = db.prepare(kProbeById);
-  auto max_id = db.prepare("SELECT max(id) FROM requests");
-  auto insert = db.prepare(kInsert);
-  auto update = db.prepare(kUpdate);
-  auto rollup = db.prepare(kRollupAdd);
-  auto by_request_id = db.prepare(kByRequestId);
-  auto otlp_near = db.prepare(kOtlpNear);
-  auto transcript_near_unkeyed = db.prepare(kTranscriptNearUnkeyed);
-  auto transcript_near = db.prepare(kTranscriptNear);
-  auto lend_origin = db.prepare(kLendOrigin);
-  auto delete_row = db.prepare(kDeleteRow);
-  auto any_otlp = db.prepare(kAnyOtlp);
-  auto insert_many = db.prepare(insert_many_sql());
-  for (auto* r : {&probe, &probe_by_id, &max_id, &insert, &update, &rollup, &by_request_id,
-                  &otlp_near, &transcript_near_unkeyed, &transcript_near, &lend_origin, &delete_row,
-                  &any_otlp, &insert_many}) {
-    if (!*r) {
-      return tl::unexpected(r->error());
-    }
-  }
+  // Deferred: a status line call that writes one transcript line uses a few of these.
   auto impl = std::unique_ptr<Impl>(new Impl{nullptr,
                                              &prices,
-                                             std::move(*probe),
-                                             std::move(*probe_by_id),
-                                             std::move(*max_id),
-                                             std::move(*insert),
-                                             std::move(*update),
-                                             std::move(*rollup),
-                                             std::move(*by_request_id),
-                                             std::move(*otlp_near),
-                                             std::move(*transcript_near_unkeyed),
-                                             std::move(*transcript_near),
-                                             std::move(*lend_origin),
-                                             std::move(*delete_row),
-                                             std::move(*any_otlp),
-                                             std::move(*insert_many),
+                                             db.prepare_deferred(kProbe),
+                                             db.prepare_deferred(kProbeById),
+                                             db.prepare_deferred("SELECT max(id) FROM requests"),
+                                             db.prepare_deferred(kInsert),
+                                             db.prepare_deferred(kUpdate),
+                                             db.prepare_deferred(kRollupAdd),
+                                             db.prepare_deferred(kByRequestId),
+                                             db.prepare_deferred(kOtlpNear),
+                                             db.prepare_deferred(kTranscriptNearUnkeyed),
+                                             db.prepare_deferred(kTranscriptNear),
+                                             db.prepare_deferred(kLendOrigin),
+                                             db.prepare_deferred(kDeleteRow),
+                                             db.prepare_deferred(kAnyOtlp),
+                                             db.prepare_deferred(insert_many_sql()),
                                              nullptr,
                                              false,
                                              false,

@@ -92,21 +92,57 @@ Result<Statement> Database::prepare(std::string_view sql) const {
   return Statement(stmt, db_.get());
 }
 
+Statement Database::prepare_deferred(std::string sql) const {
+  Statement stmt(nullptr, db_.get());
+  stmt.deferred_sql_ = std::move(sql);
+  return stmt;
+}
+
+bool Statement::ensure_prepared() {
+  if (stmt_) {
+    return true;
+  }
+  if (prepare_rc_ != 0 || deferred_sql_.empty()) {
+    return false;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  prepare_rc_ = sqlite3_prepare_v3(db_, deferred_sql_.data(),
+                                   static_cast<int>(deferred_sql_.size()),
+                                   SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (prepare_rc_ != SQLITE_OK) {
+    // Kept now: the connection's message is overwritten by its next call.
+    prepare_error_ = sqlite_error(db_, prepare_rc_, "prepare");
+    return false;
+  }
+  stmt_.reset(stmt);
+  deferred_sql_ = std::string();
+  return true;
+}
+
 std::int64_t Database::changes() const { return sqlite3_changes64(db_.get()); }
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }
 
 Statement& Statement::bind(int index, std::int64_t value) {
+  if (!ensure_prepared()) {
+    return *this;
+  }
   sqlite3_bind_int64(stmt_.get(), index, value);
   return *this;
 }
 
 Statement& Statement::bind(int index, double value) {
+  if (!ensure_prepared()) {
+    return *this;
+  }
   sqlite3_bind_double(stmt_.get(), index, value);
   return *this;
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
+  if (!ensure_prepared()) {
+    return *this;
+  }
   // An empty view may have a null data(); SQLite would store NULL for it.
   sqlite3_bind_text(stmt_.get(), index, text.data() != nullptr ? text.data() : "",
                     static_cast<int>(text.size()), SQLITE_STATIC);
@@ -114,6 +150,9 @@ Statement& Statement::bind(int index, std::string_view text) {
 }
 
 Statement& Statement::bind_null(int index) {
+  if (!ensure_prepared()) {
+    return *this;
+  }
   sqlite3_bind_null(stmt_.get(), index);
   return *this;
 }
@@ -127,6 +166,10 @@ Statement& Statement::bind(int index, const std::optional<double>& value) {
 }
 
 Result<Statement::StepResult> Statement::step() {
+  if (!ensure_prepared()) {
+    return tl::unexpected(prepare_rc_ != 0 ? prepare_error_
+                                           : Error{Errc::kInternal, "step: no statement"});
+  }
   int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) {
     return StepResult::kRow;
@@ -142,6 +185,9 @@ Status Statement::run() {
 }
 
 void Statement::reset() {
+  if (!stmt_) {
+    return;
+  }
   sqlite3_reset(stmt_.get());
   sqlite3_clear_bindings(stmt_.get());
 }

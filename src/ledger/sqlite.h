@@ -33,6 +33,10 @@ class Database {
 
   Status exec(std::string_view sql);
   Result<Statement> prepare(std::string_view sql) const;
+  // A statement prepared when it is first bound or stepped: a writer keeps many statements and
+  // a short command uses few, and SQLite takes 20 to 100 us to prepare each. An error in the
+  // SQL is reported by its first step().
+  Statement prepare_deferred(std::string sql) const;
   std::int64_t changes() const;
   std::int64_t last_insert_rowid() const;
   const std::string& path() const { return path_; }
@@ -93,6 +97,7 @@ class Statement {
   }
   void reset();
 
+  // Columns are read only after step() returned kRow.
   std::int64_t column_int(int col) const;
   double column_double(int col) const;
   std::string_view column_text(int col) const;
@@ -104,8 +109,13 @@ class Statement {
     void operator()(sqlite3_stmt* stmt) const;
   };
   Statement(sqlite3_stmt* stmt, sqlite3* db) : stmt_(stmt), db_(db) {}
+  // Prepares a deferred statement; false (and the error kept for step()) if SQLite refused.
+  bool ensure_prepared();
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
   sqlite3* db_ = nullptr;  // owned by the Database, which must outlive this statement
+  std::string deferred_sql_;  // set until a deferred statement is prepared
+  int prepare_rc_ = 0;        // SQLite's code when preparing the deferred statement failed,
+  Error prepare_error_;       // and its message
 };
 
 // Runs fn inside BEGIN IMMEDIATE ... COMMIT; rolls back when fn fails.

@@ -22,12 +22,13 @@ using testing::TempDir;
 class StatusLineTest : public ::testing::Test {
  protected:
   // Runs the status line with `json` on stdin; "now" is pinned to 2026-03-02T12:00:00Z.
-  RunResult statusline(const std::string& json, const std::string& out = "out") {
+  RunResult statusline(const std::string& json, const std::string& out = "out",
+                       const std::string& now = "2026-03-02T12:00:00Z") {
     testing::write_file(dir_ / "stdin.json", json);
     std::string cmd = fmt::format(
-        "cd {0} && env -u TZ HOME={0} NO_COLOR=1 CCGAUGE_NOW=2026-03-02T12:00:00Z {1} statusline "
+        "cd {0} && env -u TZ HOME={0} NO_COLOR=1 CCGAUGE_NOW={3} {1} statusline "
         "--ledger {0}/ledger.db < {0}/stdin.json > {0}/{2}.txt 2> {0}/{2}.err",
-        dir_.path(), CCG_BINARY, out);
+        dir_.path(), CCG_BINARY, out, now);
     RunResult r;
     int status = std::system(cmd.c_str());
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -104,6 +105,28 @@ TEST_F(StatusLineTest, CatchesUpTheSessionsTranscript) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // 100k input tokens at $3/M, in today's total; an active block without an official figure.
   EXPECT_EQ(r.out, "$0.30 today │ 5h~ $0.30 ↻4h 0m │ $0.30/h\n");
+}
+
+TEST_F(StatusLineTest, ASampleStampedAfterNowDoesNotMakeEveryCallRecordAgain) {
+  // A transcript from a machine whose clock runs an hour ahead: its limit message is "newer"
+  // than any reading taken now.
+  std::string transcript = dir_ / "claude/projects/-w/s1.jsonl";
+  testing::write_file(
+      transcript,
+      R"({"sessionId":"s1","type":"assistant","timestamp":"2026-03-02T13:00:00.000Z","message":{"id":"m9","model":"<synthetic>","role":"assistant","usage":{"input_tokens":0,"output_tokens":0},"content":[{"type":"text","text":"Claude AI usage limit reached|)" +
+          epoch_plus(7200) + R"("}]},"isApiErrorMessage":true})"
+                             "\n");
+  std::string json = R"({"session_id":"s1","transcript_path":")" + transcript +
+                     R"(","rate_limits":{"five_hour":{"used_percentage":30,"resets_at":)" +
+                     epoch_plus(7200) + "}}}";
+  ASSERT_EQ(statusline(json).exit_code, 0);
+  auto first = samples();
+  ASSERT_EQ(first.size(), 2u);  // the transcript's and the status line's
+  for (const char* now : {"2026-03-02T12:00:01Z", "2026-03-02T12:00:02Z"}) {
+    RunResult r = statusline(json, "out", now);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  EXPECT_EQ(samples().size(), 2u);
 }
 
 TEST_F(StatusLineTest, FiftyConcurrentCallsAllAnswer) {

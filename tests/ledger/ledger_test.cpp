@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "ledger/sqlite.h"
 #include "tests/support/temp_dir.h"
 
 namespace ccgauge::ledger {
@@ -153,6 +154,122 @@ TEST(Ledger, ANewerSchemaIsAClearErrorAndIsLeftAlone) {
   auto again = Ledger::open(dir / "l.db", pricing::PriceTable::embedded());
   ASSERT_FALSE(again);
   EXPECT_NE(again.error().message.find("newer"), std::string::npos) << again.error().message;
+}
+
+TEST(Ledger, SumsOfRequestsAndRollupCostsMatchTheRowsTheyStandFor) {
+  TempDir dir;
+  auto ledger = Ledger::open(dir / "l.db", pricing::PriceTable::embedded());
+  ASSERT_TRUE(ledger) << ledger.error().message;
+  const std::int64_t quarter = Ledger::kRollupBucket.count();
+  const std::int64_t t0 = 1'000 * quarter;
+  ASSERT_TRUE(commit(*ledger, {record("m1", "r1", 10, t0), record("m2", "r2", 20, t0 + 5),
+                               record("m3", "r3", 40, t0 + quarter),
+                               record("m4", "r4", 80, t0 + 2 * quarter - 1),
+                               record("m5", "r5", 160, t0 + 2 * quarter)}));
+  ASSERT_TRUE(ledger->end_bulk_load());
+
+  // Both ends inclusive, to the millisecond.
+  auto sum = ledger->sum_requests(from_epoch_ms(t0 + 5), from_epoch_ms(t0 + 2 * quarter - 1));
+  ASSERT_TRUE(sum) << sum.error().message;
+  EXPECT_EQ(sum->count, 3);
+  EXPECT_EQ(sum->tokens.output, 20 + 40 + 80);
+  EXPECT_EQ(sum->tokens.input, 300);
+  EXPECT_EQ(sum->tokens.cache_read, 3000);
+  EXPECT_EQ(sum->instant, from_epoch_ms(t0 + 2 * quarter - 1));
+  auto none = ledger->sum_requests(from_epoch_ms(0), from_epoch_ms(t0 - 1));
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->count, 0);
+  EXPECT_EQ(none->computed_cost, 0);
+
+  // The first two quarter hours hold four requests; their cost is the requests' cost.
+  Nanodollars four = 0;
+  ASSERT_TRUE(ledger->for_each_request({}, [&](const analytics::RequestRow& row) {
+    if (row.instant < from_epoch_ms(t0 + 2 * quarter)) {
+      four += row.computed_cost;
+    }
+  }));
+  auto cost = ledger->rollup_cost(from_epoch_ms(t0), from_epoch_ms(t0 + 2 * quarter),
+                                  analytics::CostMode::kCalculate);
+  ASSERT_TRUE(cost) << cost.error().message;
+  EXPECT_GT(four, 0);
+  EXPECT_EQ(*cost, four);
+  auto misaligned = ledger->rollup_cost(from_epoch_ms(t0 + 1), from_epoch_ms(t0 + quarter),
+                                        analytics::CostMode::kCalculate);
+  ASSERT_FALSE(misaligned);
+  EXPECT_EQ(misaligned.error().code, Errc::kInvalidInput);
+}
+
+TEST(Ledger, ADeferredStatementIsPreparedAtFirstUseAndReportsBadSqlThere) {
+  TempDir dir;
+  auto db = Database::open(dir / "d.db", Database::Mode::kReadWrite);
+  ASSERT_TRUE(db) << db.error().message;
+  ASSERT_TRUE(db->exec("CREATE TABLE t(x INTEGER)"));
+  Statement bad = db->prepare_deferred("SELECT x FROM missing WHERE x = ?1");
+  bad.bind(1, std::int64_t{1});  // binding an unprepared statement is harmless
+  bad.reset();
+  auto step = bad.step();
+  ASSERT_FALSE(step);
+  EXPECT_NE(step.error().message.find("no such table: missing"), std::string::npos)
+      << step.error().message;
+  EXPECT_FALSE(bad.run());  // and it stays failed
+
+  Statement insert = db->prepare_deferred("INSERT INTO t(x) VALUES(?1)");
+  Statement count = db->prepare_deferred("SELECT count(*), sum(x) FROM t");
+  ASSERT_TRUE(db->exec("CREATE TABLE later(y)"));  // schema changes before first use are fine
+  for (std::int64_t x : {2, 3}) {
+    insert.bind(1, x);
+    ASSERT_TRUE(insert.run());
+  }
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.column_int(0), 2);
+  EXPECT_EQ(count.column_int(1), 5);
+}
+
+TEST(Ledger, LatestLimitSamplesAreTheNewestOfEachSourceAndWindow) {
+  TempDir dir;
+  auto ledger = Ledger::open(dir / "l.db", pricing::PriceTable::embedded());
+  ASSERT_TRUE(ledger) << ledger.error().message;
+  IngestBatch batch;
+  const std::int64_t day = 86'400'000;
+  const std::int64_t now = 100 * day;
+  int n = 0;
+  for (const char* source : {"oauth", "statusline", "transcript"}) {
+    for (const char* window : {"five_hour", "seven_day", "opus_weekly"}) {
+      for (std::int64_t age : {9 * day, 3 * day, day}) {
+        batch.limit_samples.push_back({from_epoch_ms(now - age - n), source, window,
+                                       static_cast<double>(n), std::nullopt, "s"});
+        ++n;
+      }
+    }
+  }
+  // Stamped after `now`: newest of all, yet not at or before now.
+  batch.limit_samples.push_back(
+      {from_epoch_ms(now + day), "transcript", "five_hour", std::nullopt, 123, "s"});
+  ASSERT_TRUE(ledger->commit(batch));
+
+  auto latest = ledger->latest_limit_samples(from_epoch_ms(now - 7 * day));
+  ASSERT_TRUE(latest) << latest.error().message;
+  ASSERT_EQ(latest->size(), 9u);  // three sources, three windows
+  for (const LimitSample& s : *latest) {
+    if (s.source == "transcript" && s.window == "five_hour") {
+      EXPECT_EQ(s.instant, from_epoch_ms(now + day));
+    } else {
+      // The one a day old: the third of its source and window.
+      EXPECT_EQ(static_cast<int>(*s.used_percent) % 3, 2) << s.source << " " << s.window;
+      EXPECT_EQ(s.instant, from_epoch_ms(now - day - static_cast<int>(*s.used_percent)));
+    }
+  }
+  auto none = ledger->latest_limit_samples(from_epoch_ms(now + 2 * day));
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+
+  auto any = ledger->latest_limit_sample("five_hour");
+  ASSERT_TRUE(any && *any);
+  EXPECT_EQ((*any)->instant, from_epoch_ms(now + day));
+  auto until_now = ledger->latest_limit_sample("five_hour", from_epoch_ms(now));
+  ASSERT_TRUE(until_now && *until_now);
+  EXPECT_EQ((*until_now)->source, "oauth");  // the smallest offset n of the day-old samples
+  EXPECT_EQ((*until_now)->instant, from_epoch_ms(now - day - 2));
 }
 
 }  // namespace
