@@ -625,30 +625,30 @@ void checkpoint_in_background(const std::string& path) {
     ::close(lock);
     return;
   }
-  // Double fork: the child exits at once (reaped here), the grandchild is adopted by init, so
-  // nobody waits for it and it holds no pipe of the caller's open. It uses a connection of its
-  // own: a SQLite connection must not be used across fork(). It inherits the lock (flock locks
-  // belong to the open file, shared across fork); the parent's copy closes below.
+  // One fork, not waited for: the callers are short-lived commands, and once the caller exits
+  // init adopts the child and reaps it (a double fork, waiting for the middle child, cost the
+  // status line 0.47 ms instead of 0.2). The child uses a connection of its own: a SQLite
+  // connection must not be used across fork(). It inherits the lock (flock locks belong to the
+  // open file, shared across fork); the parent's copy closes below.
   std::fflush(nullptr);
   pid_t child = ::fork();
   if (child != 0) {
-    if (child > 0) {
-      ::waitpid(child, nullptr, 0);
-    }
     ::close(lock);
     return;
   }
   ::setsid();
-  if (::fork() != 0) {
-    ::_exit(0);
-  }
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd = 0; fd <= 2; ++fd) {
     ::dup2(null, fd);
   }
   // TRUNCATE leaves an empty WAL, so the next process that opens the ledger alone has nothing
-  // to read back; it waits (up to the busy timeout) for readers of old frames to finish.
+  // to read back (a PASSIVE checkpoint alone would not: that process's recovery forgets what
+  // was copied, and the WAL would never start over). TRUNCATE holds the write lock throughout,
+  // so a PASSIVE one does the copying and its fsync first, while writers go on; TRUNCATE then
+  // copies what came since and cuts the file, which keeps the next status line's commit waiting
+  // for tens of microseconds instead of 2 to 8 ms.
   if (auto db = Database::open(path, Database::Mode::kReadWrite, 2000)) {
+    (void)db->exec("PRAGMA wal_checkpoint(PASSIVE)");
     (void)db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   ::_exit(0);

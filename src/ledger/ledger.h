@@ -249,7 +249,9 @@ class Ledger {
 // connection of its own; a no-op while one is running. Call it only when this process has no
 // connection to that ledger open: a child forked then inherits SQLite's record of the
 // connection's locks, takes them for its own, and checkpoints without holding them, which
-// loses other processes' concurrent writes.
+// loses other processes' concurrent writes. The child is not waited for: call it from a
+// short-lived process (once it exits, init reaps the child; a long-lived caller would keep the
+// child as a zombie until it exits).
 void checkpoint_in_background(const std::string& path);
 
 // The dedupe key of a record (see the class comment).

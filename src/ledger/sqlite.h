@@ -4,6 +4,7 @@
 //
 // A Database and its Statements belong to one thread at a time.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -55,6 +56,12 @@ class Database {
   std::unique_ptr<sqlite3, Closer> db_;
   std::string path_;
   std::unique_ptr<int> wal_pages_;  // heap: the WAL hook keeps its address across moves
+  struct BusyWait {
+    std::chrono::steady_clock::duration timeout{};
+    std::chrono::steady_clock::time_point since{};  // when the current wait began
+  };
+  static int on_busy(void* arg, int attempt);
+  std::unique_ptr<BusyWait> busy_;  // heap, as wal_pages_
 };
 
 // A prepared statement. Bind indexes start at 1, columns at 0 (SQLite's convention).

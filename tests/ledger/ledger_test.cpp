@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "ledger/sqlite.h"
 #include "tests/support/temp_dir.h"
@@ -223,6 +225,38 @@ TEST(Ledger, ADeferredStatementIsPreparedAtFirstUseAndReportsBadSqlThere) {
   ASSERT_TRUE(count.step());
   EXPECT_EQ(count.column_int(0), 2);
   EXPECT_EQ(count.column_int(1), 5);
+}
+
+TEST(Ledger, AWriterWaitsForTheLockUpToItsTimeoutAndNoLonger) {
+  TempDir dir;
+  auto holder = Database::open(dir / "d.db", Database::Mode::kReadWrite);
+  ASSERT_TRUE(holder) << holder.error().message;
+  ASSERT_TRUE(holder->exec("CREATE TABLE t(x INTEGER)"));
+  auto patient = Database::open(dir / "d.db", Database::Mode::kReadWrite, 5000);
+  auto hasty = Database::open(dir / "d.db", Database::Mode::kReadWrite, 30);
+  ASSERT_TRUE(patient && hasty);
+
+  ASSERT_TRUE(holder->exec("BEGIN IMMEDIATE"));
+  auto start = std::chrono::steady_clock::now();
+  Status refused = hasty->exec("INSERT INTO t VALUES(1)");
+  auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kUnavailable) << refused.error().message;
+  EXPECT_GE(waited, std::chrono::milliseconds(30));
+  EXPECT_LT(waited, std::chrono::milliseconds(1000));
+
+  // Released after 50 ms: the patient writer goes on, well before its 5 s.
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(holder->exec("COMMIT"));
+  });
+  start = std::chrono::steady_clock::now();
+  Status written = patient->exec("INSERT INTO t VALUES(2)");
+  waited = std::chrono::steady_clock::now() - start;
+  release.join();
+  ASSERT_TRUE(written) << written.error().message;
+  EXPECT_GE(waited, std::chrono::milliseconds(40));
+  EXPECT_LT(waited, std::chrono::milliseconds(2000));
 }
 
 TEST(Ledger, LatestLimitSamplesAreTheNewestOfEachSourceAndWindow) {
