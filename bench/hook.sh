@@ -13,6 +13,7 @@
 # MODE=daemon: `ccgauge serve` runs on the same ledger; each call appends its row to the spool
 # the daemon claimed and watches (ledger/events.h), and the daemon records it. Also prints how
 # long the daemon took, after the last call, to have every row in the ledger.
+# TIMES=FILE keeps each call's number, event and wall time (us), for a look at the tail.
 # BASELINE=1 also times `/bin/true` and `ccgauge --version` the same way (the floor of a process
 # start on this machine).
 set -euo pipefail
@@ -58,6 +59,8 @@ for i in $(seq "$CALLS"); do
 done
 
 MODE=${MODE:-direct}
+[[ -n ${TIMES:-} ]] && : > "$TIMES"
+
 DAEMON_PID=
 if [[ $MODE == daemon ]]; then
   "$CCGAUGE" serve --listen 127.0.0.1:0 --no-otlp --ledger "$LEDGER" > "$TMP/serve.out" 2> "$TMP/serve.err" &
@@ -92,6 +95,9 @@ for i in $(seq "$CALLS"); do
   "$CCGAUGE" hook --ledger "$LEDGER" < "$TMP/in/$i.json" > "$TMP/out.txt"
   end=${EPOCHREALTIME/./}
   echo $((end - start)) >> "$TMP/times"
+  if [[ -n ${TIMES:-} ]]; then
+    echo "$i $(grep -o '"hook_event_name":"[A-Za-z]*"' "$TMP/in/$i.json" | cut -d'"' -f4) $((end - start))" >> "$TIMES"
+  fi
   if [[ -s $TMP/out.txt ]]; then
     echo "hook printed on stdout: $(cat "$TMP/out.txt")"
     exit 1

@@ -624,17 +624,37 @@ class Ingestor {
     } else {
       health_.last_error = limits.error().message;
     }
-    // Today, the last minute, and the active sessions, from the requests themselves.
+    // Today's totals: the whole quarter hours from the rollups, the rest from the requests, so
+    // a recompute reads the requests of the last half hour, not of the whole day (a hook storm
+    // recomputes many times a second). A day that starts off a quarter hour (historical local
+    // mean times): every request of the day.
     DateKey today = ctx_.zone().local_date(now);
     Instant day_start = ctx_.zone().start_of_day(today);
+    Instant end = now + std::chrono::minutes(1);
+    Instant window_start = now - kActiveSessionWindow;
+    Instant requests_from = day_start;  // today's rows before this are in the rollup totals
+    constexpr auto kBucket = ledger::Ledger::kRollupBucket;
+    if (day_start.time_since_epoch() % kBucket == std::chrono::milliseconds(0)) {
+      Instant whole_end =
+          std::max(day_start, Instant(end.time_since_epoch() - end.time_since_epoch() % kBucket));
+      if (auto totals = ledger_.rollup_totals(day_start, whole_end, analytics::CostMode::kAuto)) {
+        state->today_tokens = totals->tokens;
+        state->today_cost = totals->computed_cost;
+        state->today_requests = totals->count;
+        requests_from = whole_end;
+      } else {
+        health_.last_error = totals.error().message;
+      }
+    }
+    // The last minute and the active sessions from the requests themselves.
     ledger::RequestQuery q;
-    q.from = std::min(day_start, now - kActiveSessionWindow);
-    q.to = now + std::chrono::minutes(1);
+    q.from = std::min(requests_from, window_start);
+    q.to = end;
     std::map<std::string, ActiveSession> sessions;
     std::int64_t io_last_minute = 0;
     auto status = ledger_.for_each_request(q, [&](const analytics::RequestRow& row) {
       Nanodollars cost = analytics::cost_under(row, analytics::CostMode::kAuto);
-      if (row.instant >= day_start) {
+      if (row.instant >= requests_from) {
         state->today_tokens += row.tokens;
         state->today_cost += cost;
         ++state->today_requests;
@@ -664,6 +684,14 @@ class Ingestor {
     });
     if (!status) {
       health_.last_error = status.error().message;
+    }
+    // The newest request of the day when none came in the last half hour.
+    if (Instant earliest = std::min(day_start, window_start);
+        !state->last_request && *q.from > earliest) {
+      if (auto newest = ledger_.newest_request(earliest, *q.from); newest && *newest) {
+        state->last_request = (*newest)->first;
+        state->last_model = std::move((*newest)->second);
+      }
     }
     state->tpm_io_1m = static_cast<double>(io_last_minute);
     add_hook_activity(now, sessions);

@@ -179,11 +179,11 @@ Result<Figures> compute(const ledger::Ledger& ledger, const TimeZone& zone,
   };
   if (on_bucket(day_start) && on_bucket(day_end)) {
     // One sum over today's rollup buckets.
-    auto cost = ledger.rollup_cost(day_start, day_end, analytics::CostMode::kAuto);
-    if (!cost) {
-      return tl::unexpected(cost.error());
+    auto totals = ledger.rollup_totals(day_start, day_end, analytics::CostMode::kAuto);
+    if (!totals) {
+      return tl::unexpected(totals.error());
     }
-    f.today = *cost;
+    f.today = totals->computed_cost;
   } else {
     // A day that starts off a quarter hour (historical local mean times): row by row.
     analytics::ReportOptions ro;

@@ -656,14 +656,17 @@ void checkpoint_in_background(const std::string& path) {
 
 Status Ledger::end_bulk_load() { return writer_ ? writer_->end_bulk(db_) : Status{}; }
 
-Result<Nanodollars> Ledger::rollup_cost(Instant from, Instant to,
-                                        analytics::CostMode mode) const {
+Result<analytics::RequestRow> Ledger::rollup_totals(Instant from, Instant to,
+                                                    analytics::CostMode mode) const {
   const std::int64_t bucket = kRollupBucket.count();
   if (to_epoch_ms(from) % bucket != 0 || to_epoch_ms(to) % bucket != 0) {
-    return fail(Errc::kInvalidInput, "rollup_cost: the range must start and end on a quarter hour");
+    return fail(Errc::kInvalidInput,
+                "rollup_totals: the range must start and end on a quarter hour");
   }
   auto stmt = db_.prepare(fmt::format(
-      "SELECT sum({}) FROM usage_rollup WHERE bucket >= ?1 AND bucket < ?2",
+      "SELECT sum(requests), sum(input), sum(output), sum(cache_write_5m), sum(cache_write_1h), "
+      "sum(cache_read), sum(web_search), sum(web_fetch), sum({}) FROM usage_rollup "
+      "WHERE bucket >= ?1 AND bucket < ?2",
       mode == analytics::CostMode::kCalculate ? "computed_cost"
       : mode == analytics::CostMode::kDisplay ? "display_cost"
                                               : "auto_cost"));
@@ -674,7 +677,30 @@ Result<Nanodollars> Ledger::rollup_cost(Instant from, Instant to,
   if (auto step = stmt->step(); !step) {
     return tl::unexpected(step.error());
   }
-  return stmt->column_int(0);
+  analytics::RequestRow row;
+  row.instant = from;
+  row.count = stmt->column_int(0);
+  row.tokens = read_tokens(*stmt, 1);
+  row.computed_cost = stmt->column_int(8);
+  return row;
+}
+
+Result<std::optional<std::pair<Instant, std::string>>> Ledger::newest_request(Instant from,
+                                                                              Instant to) const {
+  auto stmt =
+      db_.prepare("SELECT ts, model FROM requests WHERE ts >= ?1 AND ts < ?2 ORDER BY ts DESC LIMIT 1");
+  if (!stmt) {
+    return tl::unexpected(stmt.error());
+  }
+  stmt->bind(1, to_epoch_ms(from)).bind(2, to_epoch_ms(to));
+  auto step = stmt->step();
+  if (!step) {
+    return tl::unexpected(step.error());
+  }
+  if (*step == Statement::StepResult::kDone) {
+    return std::nullopt;
+  }
+  return std::make_pair(from_epoch_ms(stmt->column_int(0)), std::string(stmt->column_text(1)));
 }
 
 Result<analytics::RequestRow> Ledger::sum_requests(Instant from, Instant to) const {

@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -186,9 +187,14 @@ class Ledger {
   Status for_each_rollup(const RequestQuery& query, analytics::CostMode mode,
                          const std::function<void(const analytics::RequestRow&)>& fn) const;
 
-  // The cost of the requests with `from` <= ts < `to` under `mode`, summed from the rollups; both
-  // instants must fall on a quarter hour (a day's bounds do, in every time zone in use today).
-  Result<Nanodollars> rollup_cost(Instant from, Instant to, analytics::CostMode mode) const;
+  // The requests with `from` <= ts < `to` summed from the rollups into one row: `count`
+  // requests, their tokens, and their cost under `mode` as computed_cost. Both instants must fall
+  // on a quarter hour (a day's bounds do, in every time zone in use today).
+  Result<analytics::RequestRow> rollup_totals(Instant from, Instant to,
+                                              analytics::CostMode mode) const;
+  // The newest request with `from` <= ts < `to`: its instant and model.
+  Result<std::optional<std::pair<Instant, std::string>>> newest_request(Instant from,
+                                                                        Instant to) const;
   // The width of a rollup bucket.
   static constexpr std::chrono::milliseconds kRollupBucket{900'000};
 

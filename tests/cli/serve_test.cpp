@@ -85,6 +85,52 @@ class ServeTest : public ::testing::Test {
   simdjson::dom::parser parser_;
 };
 
+// The live state's "today": the whole quarter hours come from the rollups and the rest from the
+// requests; together they must count every request of the day up to a minute past now, once.
+TEST(ServeToday, TodaysTotalsJoinTheRollupsAndTheLatestRequestsExactly) {
+  TempDir dir;
+  auto line = [](const std::string& id, const std::string& ts, int input) {
+    return fmt::format(
+        R"({{"type":"assistant","sessionId":"s1","cwd":"/home/u/app","timestamp":"{}","requestId":"req_{}","message":{{"id":"msg_{}","model":"claude-sonnet-4-5","usage":{{"input_tokens":{},"output_tokens":0}}}}}})"
+        "\n",
+        ts, id, id, input);
+  };
+  // Now is 12:07 UTC: 12:00 starts the quarter hour that is read request by request.
+  testing::write_file(dir / "claude/projects/-home-u-app/s1.jsonl",
+                      line("y", "2026-03-19T23:59:59.999Z", 1) +    // yesterday
+                          line("a", "2026-03-20T00:00:00.000Z", 2) +  // the day's first instant
+                          line("b", "2026-03-20T08:00:00.000Z", 4) +
+                          line("c", "2026-03-20T11:59:59.999Z", 8) +  // the last whole quarter
+                          line("d", "2026-03-20T12:00:00.000Z", 16) +
+                          line("e", "2026-03-20T12:07:30.000Z", 32) +  // within a minute ahead
+                          line("f", "2026-03-20T12:09:00.000Z", 64));  // further ahead: not yet
+  testing::DaemonProcess daemon(dir.path(),
+                                {"--listen", "127.0.0.1:0", "--no-otlp", "--ledger", dir / "l.db"},
+                                {{"CLAUDE_CONFIG_DIR", dir / "claude"},
+                                 {"HOME", dir.path()},
+                                 {"CCGAUGE_CONFIG_DIR", dir / "config"},
+                                 {"CCGAUGE_NOW", "2026-03-20T12:07:00Z"},
+                                 {"CCGAUGE_TOKEN", ""},
+                                 {"TZ", "UTC"}},
+                                std::chrono::seconds(30));
+  ASSERT_NE(daemon.port(), 0) << daemon.err();
+  testing::WsClient ws(daemon.port());
+  auto snapshot = ws.read();
+  ASSERT_TRUE(snapshot);
+  simdjson::dom::parser parser;
+  simdjson::dom::element today = parser.parse(*snapshot)["today"];
+  EXPECT_EQ(int64_t(today["requests"]), 5);
+  EXPECT_EQ(int64_t(today["totalTokens"]), 2 + 4 + 8 + 16 + 32);
+  // One model, input tokens only: the cost is the day's cost in proportion.
+  testing::RunResult daily = testing::run_binary(
+      {"daily", "--json", "--since", "20260320", "--until", "20260320", "--ledger", dir / "l.db"},
+      {{"CLAUDE_CONFIG_DIR", dir / "claude"}, {"HOME", dir.path()}, {"TZ", "UTC"}}, dir.path());
+  ASSERT_EQ(daily.exit_code, 0) << daily.err;
+  double day_cost = double(parser.parse(daily.out)["totals"]["totalCost"]);
+  EXPECT_NEAR(double(parser.parse(*snapshot)["today"]["costUSD"]), day_cost * 62.0 / 126.0, 1e-12);
+  EXPECT_EQ(daemon.stop(), 0) << daemon.err();
+}
+
 TEST_F(ServeTest, FileWritesBecomeLiveEventsQuickly) {
   Daemon daemon(dir_);
   ASSERT_NE(daemon.port(), 0) << daemon.err();

@@ -190,15 +190,25 @@ TEST(Ledger, SumsOfRequestsAndRollupCostsMatchTheRowsTheyStandFor) {
       four += row.computed_cost;
     }
   }));
-  auto cost = ledger->rollup_cost(from_epoch_ms(t0), from_epoch_ms(t0 + 2 * quarter),
-                                  analytics::CostMode::kCalculate);
-  ASSERT_TRUE(cost) << cost.error().message;
+  auto totals = ledger->rollup_totals(from_epoch_ms(t0), from_epoch_ms(t0 + 2 * quarter),
+                                      analytics::CostMode::kCalculate);
+  ASSERT_TRUE(totals) << totals.error().message;
   EXPECT_GT(four, 0);
-  EXPECT_EQ(*cost, four);
-  auto misaligned = ledger->rollup_cost(from_epoch_ms(t0 + 1), from_epoch_ms(t0 + quarter),
-                                        analytics::CostMode::kCalculate);
+  EXPECT_EQ(totals->computed_cost, four);
+  EXPECT_EQ(totals->count, 4);
+  EXPECT_EQ(totals->tokens.output, 10 + 20 + 40 + 80);
+  auto misaligned = ledger->rollup_totals(from_epoch_ms(t0 + 1), from_epoch_ms(t0 + quarter),
+                                          analytics::CostMode::kCalculate);
   ASSERT_FALSE(misaligned);
   EXPECT_EQ(misaligned.error().code, Errc::kInvalidInput);
+
+  auto newest = ledger->newest_request(from_epoch_ms(t0), from_epoch_ms(t0 + 2 * quarter));
+  ASSERT_TRUE(newest && *newest);
+  EXPECT_EQ((*newest)->first, from_epoch_ms(t0 + 2 * quarter - 1));
+  EXPECT_EQ((*newest)->second, "claude-sonnet-4-5");
+  auto nothing = ledger->newest_request(from_epoch_ms(0), from_epoch_ms(t0));
+  ASSERT_TRUE(nothing);
+  EXPECT_FALSE(*nothing);
 }
 
 TEST(Ledger, ADeferredStatementIsPreparedAtFirstUseAndReportsBadSqlThere) {
