@@ -338,6 +338,7 @@ class Ingestor {
                                  kOtlpRecompute, kOtlpRecomputeShare * recompute_cost);
       }
       bool changed = false;
+      bool events_only = true;  // no request came since the last recompute, only hook events
       bool woken = (fds[0].revents & POLLIN) != 0;
       if (woken) {
         std::uint64_t count = 0;
@@ -356,12 +357,14 @@ class Ingestor {
         ingest::WatchBatch batch = watcher_->drain();
         if (batch.rescan_all) {
           changed = catch_up({}).has_value();
+          events_only = false;
         } else if (!batch.changed.empty()) {
           std::vector<std::string> files;
           for (const auto& p : batch.changed) {
             files.push_back(p.string());
           }
           changed = catch_up(std::move(files)).has_value();
+          events_only = false;
         }
       }
       now = std::chrono::steady_clock::now();
@@ -376,19 +379,24 @@ class Ingestor {
           }
           if (!files.empty()) {
             changed = catch_up(std::move(files)).has_value() || changed;
+            events_only = false;
           }
         } else {
           changed = catch_up({}).has_value() || changed;
+          events_only = false;
         }
       }
       if (changed || now >= next_tick || now >= otlp_recompute) {
         if (now >= next_tick) {
           deltas_.forget_idle(now_instant() - kMetricSeriesIdle);
         }
+        // The limits change with usage and time: kept as they are when only hook events came
+        // (no OTLP usage waiting for its recompute either).
+        bool keep_limits = events_only && now < next_tick && otlp_recompute == kNone;
         next_tick = now + kStateTick;
         otlp_recompute = kNone;
         last_recompute = now;
-        recompute(/*publish=*/true);
+        recompute(/*publish=*/true, keep_limits);
         recompute_cost = std::chrono::steady_clock::now() - now;
       }
     }
@@ -612,17 +620,24 @@ class Ingestor {
   }
 
   // Recomputes the live state from the ledger; publishes limit changes and session ends.
-  void recompute(bool publish_changes) {
+  // keep_limits: only hook events came since the last recompute, so the limits are those it
+  // computed (they read weeks of usage; a hook storm drains the spool many times a second).
+  void recompute(bool publish_changes, bool keep_limits = false) {
     auto state = std::make_shared<LiveState>();
     Instant now = now_instant();
     state->computed_at = now;
-    ledger::LimitsQuery lq;
-    lq.now = now;
-    lq.plan = ctx_.plan();
-    if (auto limits = ledger::read_limits(ledger_, lq)) {
-      state->limits = std::move(*limits);
+    auto previous_state = ctx_.state();
+    if (keep_limits && previous_state) {
+      state->limits = previous_state->limits;
     } else {
-      health_.last_error = limits.error().message;
+      ledger::LimitsQuery lq;
+      lq.now = now;
+      lq.plan = ctx_.plan();
+      if (auto limits = ledger::read_limits(ledger_, lq)) {
+        state->limits = std::move(*limits);
+      } else {
+        health_.last_error = limits.error().message;
+      }
     }
     // Today's totals: the whole quarter hours from the rollups, the rest from the requests, so
     // a recompute reads the requests of the last half hour, not of the whole day (a hook storm
@@ -707,7 +722,7 @@ class Ingestor {
     std::sort(state->active_sessions.begin(), state->active_sessions.end(),
               [](const ActiveSession& a, const ActiveSession& b) { return a.last > b.last; });
 
-    auto previous = ctx_.state();
+    const auto& previous = previous_state;
     state->seq = previous->seq + 1;
     if (watcher_) {
       health_.watcher = watcher_->status();
