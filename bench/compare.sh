@@ -150,11 +150,20 @@ echo "== timing (TZ=UTC, $(nproc) CPUs, $(cat "$DATA/params"))"
 read -r NATIVE_WALL NATIVE_RSS < <(ccusage_runs "$NATIVE" claude daily --json --offline)
 read -r LAUNCH_WALL LAUNCH_RSS < <(ccusage_runs "$LAUNCHER" claude daily --json --offline)
 
-read -r COLD_WALL COLD_RSS < <(
-  for _ in $(seq "$COLD_RUNS"); do
-    rm -f "$TMP"/ledger.db*
-    run_timed "$TMP/cold.json" "$CCGAUGE" daily --json --ledger "$TMP/ledger.db"
-  done | summarize)
+# A cold run prints its report, then leaves the bulk load's index builds and final checkpoint to
+# a child process (ledger::checkpoint_in_background), which holds ledger.db.checkpoint.lock while
+# it works. Each run waits for that child before the next starts, and the time until the ledger
+# is finished is reported too.
+: > "$TMP/cold.times"
+for _ in $(seq "$COLD_RUNS"); do
+  rm -f "$TMP"/ledger.db*
+  start=${EPOCHREALTIME/./}
+  run_timed "$TMP/cold.json" "$CCGAUGE" daily --json --ledger "$TMP/ledger.db" >> "$TMP/cold.times"
+  flock "$TMP/ledger.db.checkpoint.lock" true
+  echo "$(( ${EPOCHREALTIME/./} - start ))" | awk '{ printf "%.4f\n", $1 / 1e6 }' >> "$TMP/cold.finished"
+done
+read -r COLD_WALL COLD_RSS < <(summarize < "$TMP/cold.times")
+COLD_FINISHED=$(sort -n "$TMP/cold.finished" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }')
 read -r WARM_WALL WARM_RSS < <(
   for _ in $(seq "$WARM_RUNS"); do
     run_timed "$TMP/warm.json" "$CCGAUGE" daily --json --ledger "$TMP/ledger.db"
@@ -196,6 +205,7 @@ printf "  %-30s %9s %10s %12s\n" "" "wall s" "RSS MB" "vs ccusage"
 report_row "ccusage claude daily" "$NATIVE_WALL" "$NATIVE_RSS"
 report_row "ccusage via npm launcher" "$LAUNCH_WALL" "$LAUNCH_RSS" "$NATIVE_WALL"
 report_row "ccgauge cold (empty ledger)" "$COLD_WALL" "$COLD_RSS" "$NATIVE_WALL"
+report_row "  and its ledger finished" "$COLD_FINISHED" "$COLD_RSS" "$NATIVE_WALL"
 report_row "ccgauge warm" "$WARM_WALL" "$WARM_RSS" "$NATIVE_WALL"
 report_row "ccgauge after +$APPEND_BYTES" "$APPEND_WALL" "$APPEND_RSS" "$NATIVE_WALL"
 echo "  (medians: ccusage and cold of $CCUSAGE_RUNS/$COLD_RUNS runs, warm of $WARM_RUNS," \

@@ -31,6 +31,19 @@ void print_error(std::string_view message) { fmt::print(stderr, "ccgauge: error:
 
 // Everything a report needs, caught up. Not movable: the ledger points at `prices`.
 struct Context {
+  Context() = default;
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+  // A first catch-up's bulk load ends after the report is out: the ledger is closed, and a
+  // child process builds its indexes and checkpoints (a fifth of a cold run's time).
+  ~Context() {
+    if (ledger && ledger->in_bulk_load()) {
+      std::string path = ledger->path();
+      ledger.reset();
+      ledger::checkpoint_in_background(path);
+    }
+  }
+
   TimeZone zone = TimeZone::utc();
   pricing::PriceTable prices;
   std::optional<ledger::Ledger> ledger;
@@ -112,6 +125,7 @@ Result<std::unique_ptr<Context>> prepare(const CommonOptions& o) {
   options.config_dirs = ctx->config_dirs;
   options.threads = o.threads;
   options.on_progress = [&progress](const ingest::CatchUpProgress& p) { progress.update(p); };
+  options.end_bulk_load = false;  // ~Context
   auto stats = ingest::catch_up(*ctx->ledger, options);
   if (!stats) {
     return tl::unexpected(stats.error());

@@ -222,6 +222,9 @@ class Ledger {
   // checkpoints by itself; wal_pages() says how large its commits left the WAL, and
   // ledger::checkpoint_in_background() hands the checkpoint to a detached child process.
   void defer_checkpoints() { db_.defer_checkpoints(); }
+  // A bulk load (the first catch-up into an empty ledger) is under way: no indexes yet, no
+  // sync. end_bulk_load() ends it, or checkpoint_in_background() once this ledger is closed.
+  bool in_bulk_load() const;
   int wal_pages() const { return db_.wal_pages(); }
   // The size of the -wal file (frames already checkpointed included).
   std::int64_t wal_file_bytes() const;
@@ -252,7 +255,9 @@ class Ledger {
 };
 
 // Hands a checkpoint (TRUNCATE) of the ledger file at `path` to a detached child process with a
-// connection of its own; a no-op while one is running. Call it only when this process has no
+// connection of its own; a no-op while one is running. The child also builds the indexes a bulk
+// load left out (Ledger::in_bulk_load), so it ends a bulk load its caller closed unfinished.
+// Call it only when this process has no
 // connection to that ledger open: a child forked then inherits SQLite's record of the
 // connection's locks, takes them for its own, and checkpoints without holding them, which
 // loses other processes' concurrent writes. The child is not waited for: call it from a

@@ -2,8 +2,12 @@
 // generator's truth, every report agrees, errors are clear, and a SIGKILL at any point of a
 // catch-up loses and doubles nothing.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -14,6 +18,7 @@
 
 #include "core/time.h"
 #include "gen/transcript_generator.h"
+#include "ledger/sqlite.h"
 #include "tests/support/run_binary.h"
 #include "tests/support/temp_dir.h"
 
@@ -106,6 +111,37 @@ TEST_F(CliTest, DailyTotalsEqualTheGeneratorsTruthExactly) {
   }
   EXPECT_GT(truth_->malformed_lines, 0);
   EXPECT_NE(r.err.find("malformed"), std::string::npos) << r.err;
+}
+
+// A first report into an empty ledger prints, then leaves the bulk load's indexes and final
+// checkpoint to a child process; once that has finished the ledger is complete and the next
+// report reads the same numbers from it.
+TEST_F(CliTest, AFirstReportFinishesItsLedgerInTheBackground) {
+  RunResult first = ccgauge({"daily", "--json", "--timezone", "UTC"}, "fresh.db");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  std::string path = *dir_ / "fresh.db";
+  int lock = ::open((path + ".checkpoint.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(lock, 0);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (::flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the ledger was never finished";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ::close(lock);
+  {
+    auto db = ledger::Database::open(path, ledger::Database::Mode::kReadOnly);
+    ASSERT_TRUE(db) << db.error().message;
+    auto names = db->prepare(
+        "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND "
+        "tbl_name = 'requests' ORDER BY name)");
+    ASSERT_TRUE(names && names->step());
+    EXPECT_EQ(names->column_text(0), "requests_key_hash,requests_otlp,requests_ts");
+  }
+  struct stat wal {};
+  EXPECT_TRUE(::stat((path + "-wal").c_str(), &wal) != 0 || wal.st_size == 0);
+  RunResult again = ccgauge({"daily", "--json", "--timezone", "UTC"}, "fresh.db");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, first.out);
 }
 
 TEST_F(CliTest, EveryReportHasTheSameTotals) {

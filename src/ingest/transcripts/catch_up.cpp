@@ -424,7 +424,7 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
   std::vector<Work> work = plan(files, *cursors);
   cursors->clear();
   if (work.empty()) {
-    if (auto s = ledger.end_bulk_load(); !s) {
+    if (auto s = options.end_bulk_load ? ledger.end_bulk_load() : Status{}; !s) {
       return tl::unexpected(s.error());
     }
     return stats;
@@ -585,7 +585,7 @@ Result<CatchUpStats> catch_up(ledger::Ledger& ledger, const CatchUpOptions& opti
       options.on_commit(batch);
     }
   }
-  if (commit_status) {
+  if (commit_status && options.end_bulk_load) {
     commit_status = ledger.end_bulk_load();
   }
   if (!commit_status) {

@@ -36,6 +36,11 @@ struct CatchUpOptions {
   std::function<void(const ledger::IngestBatch&)> on_commit;
   // Called on the committing thread now and then while work remains.
   std::function<void(const CatchUpProgress&)> on_progress;
+  // false: a bulk load (a first catch-up into an empty ledger) is left for the caller to end,
+  // with Ledger::end_bulk_load or, once it closed the ledger, ledger::finish_in_background. A
+  // one-shot report does the latter: its indexes and the final checkpoint (a fifth of a cold
+  // run) are built after it has printed.
+  bool end_bulk_load = true;
 };
 
 struct CatchUpStats {
