@@ -5,6 +5,11 @@
 #   bench/statusline.sh BUILD_DIR [SIZE]     (SIZE: the history, 1GiB by default)
 #
 # Prints p50, p90, p99 and max wall time per call. Target (issue 3): p99 <= 5 ms.
+#
+# MODE=direct (default): no daemon runs; each call opens the ledger, records, catches up the
+# transcript and computes the line itself.
+# MODE=daemon: `ccgauge serve` runs on the same ledger; each call hands its input to the daemon
+# over the Unix socket next to the spool (cli/statusline.h) and prints its answer.
 set -euo pipefail
 BUILD=${1:?usage: bench/statusline.sh BUILD_DIR [SIZE]}
 SIZE=${2:-1GiB}
@@ -38,6 +43,20 @@ cat > "$TMP/stdin.json" <<JSON
                 "seven_day":{"used_percentage":12.0,"resets_at":$((reset + 400000))}}}
 JSON
 
+MODE=${MODE:-direct}
+if [[ $MODE == daemon ]]; then
+  "$CCGAUGE" serve --listen 127.0.0.1:0 --no-otlp --ledger "$LEDGER" > "$TMP/serve.out" 2> "$TMP/serve.err" &
+  DAEMON_PID=$!
+  trap 'kill $DAEMON_PID 2> /dev/null; wait $DAEMON_PID 2> /dev/null; rm -f "$SESSION"; rm -rf "$TMP"' EXIT
+  for _ in $(seq 600); do
+    grep -q "listening on" "$TMP/serve.out" 2> /dev/null && break
+    sleep 0.1
+  done
+  grep -q "listening on" "$TMP/serve.out" || { echo "the daemon did not start:"; cat "$TMP/serve.err"; exit 1; }
+  sleep 0.5  # the status line socket comes up after the HTTP server
+  compgen -G "$TMP/.local/state/ccgauge/spool/*.sock" > /dev/null || { echo "no status line socket"; exit 1; }
+fi
+
 for i in $(seq "$CALLS"); do
   ts=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
   printf '{"sessionId":"live-session","cwd":"/bench/live","timestamp":"%s","requestId":"req_%d","type":"assistant","message":{"model":"claude-opus-4-6","id":"msg_%d","usage":{"input_tokens":12,"cache_read_input_tokens":80000,"output_tokens":420}}}\n' \
@@ -49,6 +68,7 @@ for i in $(seq "$CALLS"); do
 done
 rm -f "$SESSION"
 
+echo "mode: $MODE"
 echo "last line: $(cat "$TMP/line.txt")"
 sort -n "$TMP/times" | awk -v calls="$CALLS" '
   { t[NR] = $1 }

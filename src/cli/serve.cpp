@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <future>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -25,6 +27,8 @@
 #include "cli/otlp_receiver.h"
 #include "cli/otlp_sink.h"
 #include "cli/render.h"
+#include "cli/serve_statusline.h"
+#include "cli/statusline.h"
 #include "core/json_writer.h"
 #include "ingest/otlp/cumulative_to_delta.h"
 #include "ingest/transcripts/catch_up.h"
@@ -142,6 +146,9 @@ constexpr auto kOtlpRetry = std::chrono::milliseconds(200);
 constexpr auto kEventsPoll = std::chrono::seconds(1);
 // A spool append is drained this long after it is seen.
 constexpr auto kSpoolSettle = std::chrono::milliseconds(50);
+// How long a status line job may wait for the ingest thread (it may be in a catch-up) before
+// the command is told to do the work itself.
+constexpr auto kStatusLineWait = std::chrono::milliseconds(800);
 // Metric series not seen for this long are forgotten (a cumulative one then restarts from a
 // baseline).
 constexpr auto kMetricSeriesIdle = std::chrono::hours(6);
@@ -306,6 +313,24 @@ class Ingestor {
     return {};
   }
 
+  // A `ccgauge statusline` job (cli/statusline.h), done on the ingest thread, which owns the
+  // ledger's writer; called from the status line server's thread. An error when the ingest
+  // thread did not get to it within kStatusLineWait (the command then does the work itself).
+  Result<std::string> request_statusline(std::string job) {
+    auto pending = std::make_shared<StatusLineRequest>();
+    pending->job = std::move(job);
+    auto answer = pending->answer.get_future();
+    {
+      std::lock_guard<std::mutex> lock(statusline_mutex_);
+      statusline_jobs_.push_back(pending);
+    }
+    ctx_.wake_ingest();
+    if (answer.wait_for(kStatusLineWait) != std::future_status::ready) {
+      return fail(Errc::kUnavailable, "the daemon is busy");
+    }
+    return answer.get();
+  }
+
   void run(const std::atomic<bool>& stopping) {
     lower_this_thread_priority();  // the API's thread comes first (otlp_receiver.h)
     auto next_tick = std::chrono::steady_clock::now() + kStateTick;
@@ -343,6 +368,10 @@ class Ingestor {
       if (woken) {
         std::uint64_t count = 0;
         (void)!::read(wake_fd_, &count, sizeof(count));
+        if (answer_statusline_jobs()) {
+          changed = true;
+          events_only = false;
+        }
       }
       if ((fds[3].revents & POLLIN) != 0 && spool_written()) {
         // Not at once: the hook that wrote is still exiting, and on two cores a drain now would
@@ -411,6 +440,25 @@ class Ingestor {
     if (checkpointer_ && ledger_.wal_pages() >= Checkpointer::kWalPages) {
       checkpointer_->request();
     }
+  }
+
+  // Answers the queued status line jobs; whether there were any (they record and catch up).
+  bool answer_statusline_jobs() {
+    std::deque<std::shared_ptr<StatusLineRequest>> jobs;
+    {
+      std::lock_guard<std::mutex> lock(statusline_mutex_);
+      jobs.swap(statusline_jobs_);
+    }
+    for (const auto& pending : jobs) {
+      auto job = decode_statusline_job(pending->job);
+      if (!job) {
+        pending->answer.set_value(tl::unexpected(job.error()));
+        continue;
+      }
+      pending->answer.set_value(answer_statusline(
+          ledger_, *job, [this](const std::string& transcript) { (void)catch_up({transcript}); }));
+    }
+    return !jobs.empty();
   }
 
   // Catches up the given files (all when empty) and publishes each request it added or changed.
@@ -891,6 +939,12 @@ class Ingestor {
   std::optional<ledger::IngestBatch> otlp_retry_;  // refused by the ledger; committed first
   std::int64_t events_seen_ = 0;  // the newest event id published (or there at start)
   std::optional<ledger::SpoolClaim> spool_claim_;
+  struct StatusLineRequest {
+    std::string job;
+    std::promise<Result<std::string>> answer;
+  };
+  std::mutex statusline_mutex_;
+  std::deque<std::shared_ptr<StatusLineRequest>> statusline_jobs_;  // guarded by statusline_mutex_
   int spool_watch_fd_ = -1;  // inotify on the spool directory; -1 without
   // Sessions the last recompute found ended by their hooks, for their session_end event.
   std::map<std::string, ActiveSession> ended_;
@@ -1083,10 +1137,25 @@ int run_serve(const ServeOptions& o) {
     ::pthread_setname_np(::pthread_self(), "ccg-ingest");
     ingestor.run(stopping);
   });
+  // `ccgauge statusline` asks here while this daemon holds the spool claim (a second daemon on
+  // the same ledger does not listen).
+  std::unique_ptr<StatusLineServer> statusline_server;
+  if (ledger::spool_is_claimed(ctx.spool_dir(), ctx.ledger_path())) {
+    auto started = StatusLineServer::start(
+        ledger::statusline_socket_for(ctx.spool_dir(), ctx.ledger_path()),
+        [&ingestor](std::string job) { return ingestor.request_statusline(std::move(job)); });
+    if (started) {
+      statusline_server = std::move(*started);
+    } else {
+      fmt::print(stderr, "ccgauge serve: {}; status lines do their own work\n",
+                 started.error().message);
+    }
+  }
   int sig = 0;
   sigwait(&signals, &sig);
   fmt::print(stderr, "ccgauge serve: {} received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   otlp = OtlpReceivers();  // no new exports; the ingest thread commits what was accepted
+  statusline_server.reset();  // before the ingest thread that answers its jobs
   stopping = true;
   std::uint64_t one = 1;
   (void)!::write(wake_fd, &one, sizeof(one));

@@ -3,9 +3,13 @@
 // transcript, and prints one line. It never breaks Claude Code's screen: on any error it prints
 // a short fallback line, exits 0, and writes the reason to a log file.
 
+#include "cli/statusline.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,11 +22,14 @@
 #include "analytics/blocks.h"
 #include "cli/commands.h"
 #include "cli/environment.h"
+#include "cli/render.h"
+#include "cli/settings_file.h"
+#include "core/json_value.h"
+#include "core/json_writer.h"
 #include "core/time.h"
 #include "ingest/hooks/statusline_input.h"
 #include "ingest/transcripts/catch_up.h"
-#include "cli/render.h"
-#include "cli/settings_file.h"
+#include "ledger/events.h"
 #include "ledger/ledger.h"
 #include "ledger/limits_reader.h"
 #include "pricing/price_table.h"
@@ -132,8 +139,8 @@ Status record_input(ledger::Ledger& ledger, const ingest::StatusLineInput& in, I
 // running waits for it (it may be reading this very transcript), then catches up what is left,
 // so it never shows numbers older than the transcript it was handed, and fifty windows at once
 // never run fifty catch-ups at once. After kLockWait it answers from the ledger as it is.
-void catch_up_session(ledger::Ledger& ledger, const std::string& ledger_path,
-                      const std::string& transcript) {
+void catch_up_session(ledger::Ledger& ledger, const std::string& transcript) {
+  const std::string& ledger_path = ledger.path();
   constexpr auto kLockWait = std::chrono::milliseconds(1500);
   if (transcript.empty()) {
     return;
@@ -361,7 +368,140 @@ std::string fallback_line(const ingest::StatusLineInput* in) {
   return line + " │ usage unavailable";
 }
 
+// How long `ccgauge statusline` waits for the daemon before doing the work itself.
+constexpr auto kDaemonWait = std::chrono::milliseconds(1000);
+
+// The daemon's answer (statusline.h), or nothing: no daemon listens, it did not answer within
+// kDaemonWait, or it had no line.
+std::optional<std::string> ask_daemon(const std::string& socket_path, const std::string& request) {
+  sockaddr_un addr{};
+  if (socket_path.size() >= sizeof(addr.sun_path)) {
+    return std::nullopt;
+  }
+  addr.sun_family = AF_UNIX;
+  std::copy(socket_path.begin(), socket_path.end(), addr.sun_path);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return std::nullopt;
+  }
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(kDaemonWait).count();
+  timeval wait{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait));
+  std::string answer;
+  bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+  for (std::size_t sent = 0; ok && sent < request.size();) {
+    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    ok = n > 0;
+    sent += ok ? static_cast<std::size_t>(n) : 0;
+  }
+  ok = ok && ::shutdown(fd, SHUT_WR) == 0;
+  char buf[4096];
+  while (ok) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) {
+      ok = n == 0;
+      break;
+    }
+    answer.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  constexpr std::string_view kOk = "ok\n";
+  if (!ok || !answer.starts_with(kOk)) {
+    return std::nullopt;
+  }
+  return answer.substr(kOk.size());
+}
+
 }  // namespace
+
+std::string encode_statusline_job(const StatusLineJob& job) {
+  JsonWriter w(JsonWriter::Style::kCompact);
+  auto optional = [&](const char* key, const std::optional<std::int64_t>& v) {
+    w.key(key);
+    v ? w.value(*v) : w.null();
+  };
+  w.begin_object();
+  w.key("now").value(static_cast<std::int64_t>(to_epoch_ms(job.now)));
+  w.key("timezone").value(job.timezone);
+  w.key("colour").value(job.colour);
+  w.key("format").value(job.format);
+  w.key("plan").begin_object();
+  w.key("name").value(job.plan.name);
+  optional("tokens_5h", job.plan.tokens_5h);
+  optional("cost_5h", job.plan.cost_5h);
+  optional("tokens_7d", job.plan.tokens_7d);
+  optional("cost_7d", job.plan.cost_7d);
+  w.end_object();
+  w.end_object();
+  return w.take() + "\n" + job.input;
+}
+
+Result<StatusLineJob> decode_statusline_job(std::string_view bytes) {
+  std::size_t newline = bytes.find('\n');
+  if (newline == std::string_view::npos) {
+    return fail(Errc::kInvalidInput, "status line job: no settings line");
+  }
+  auto settings = JsonValue::parse(bytes.substr(0, newline));
+  if (!settings || !settings->is_object()) {
+    return fail(Errc::kInvalidInput, "status line job: the settings line is not a JSON object");
+  }
+  auto member = [&](const JsonValue& object, std::string_view key, JsonValue::Type type)
+      -> const JsonValue* {
+    const JsonValue* v = object.find(key);
+    return v != nullptr && v->type() == type ? v : nullptr;
+  };
+  const JsonValue* now = member(*settings, "now", JsonValue::Type::kNumber);
+  const JsonValue* zone = member(*settings, "timezone", JsonValue::Type::kString);
+  const JsonValue* colour = member(*settings, "colour", JsonValue::Type::kBool);
+  const JsonValue* format = member(*settings, "format", JsonValue::Type::kString);
+  const JsonValue* plan = member(*settings, "plan", JsonValue::Type::kObject);
+  const JsonValue* name = plan ? member(*plan, "name", JsonValue::Type::kString) : nullptr;
+  if (!now || !now->to_int64() || !zone || !colour || !format || !name) {
+    return fail(Errc::kInvalidInput, "status line job: a setting is missing or mistyped");
+  }
+  StatusLineJob job;
+  job.now = from_epoch_ms(*now->to_int64());
+  job.timezone = zone->as_string();
+  job.colour = colour->as_bool();
+  job.format = format->as_string();
+  job.plan.name = name->as_string();
+  auto optional = [&](std::string_view key) -> std::optional<std::int64_t> {
+    const JsonValue* v = member(*plan, key, JsonValue::Type::kNumber);
+    return v ? v->to_int64() : std::nullopt;
+  };
+  job.plan.tokens_5h = optional("tokens_5h");
+  job.plan.cost_5h = optional("cost_5h");
+  job.plan.tokens_7d = optional("tokens_7d");
+  job.plan.cost_7d = optional("cost_7d");
+  job.input = std::string(bytes.substr(newline + 1));
+  return job;
+}
+
+Result<std::string> answer_statusline(
+    ledger::Ledger& ledger, const StatusLineJob& job,
+    const std::function<void(const std::string& transcript)>& catch_up) {
+  auto in = ingest::parse_statusline_input(job.input);
+  if (!in) {
+    return tl::unexpected(in.error());
+  }
+  auto zone = TimeZone::locate(job.timezone);
+  if (!zone) {
+    return tl::unexpected(zone.error());
+  }
+  if (auto s = record_input(ledger, *in, job.now); !s) {
+    log_reason("recording the status line input failed: " + s.error().message);
+  }
+  if (!in->transcript_path.empty()) {
+    catch_up(in->transcript_path);
+  }
+  auto figures = compute(ledger, *zone, job.plan, job.now);
+  if (!figures) {
+    return tl::unexpected(figures.error());
+  }
+  Fields fields = fields_of(*in, *figures, job.now, job.colour);
+  return job.format.empty() ? render_line(fields, *figures) : render_template(job.format, fields);
+}
 
 int run_statusline(const StatusLineOptions& o) {
   auto input = read_stdin();
@@ -381,40 +521,43 @@ int run_statusline(const StatusLineOptions& o) {
     fmt::print("{}\n", fallback_line(&*in));
     return 0;
   };
-  auto zone = TimeZone::locate(o.timezone);
-  if (!zone) {
-    return fail_soft(zone.error().message);
+  StatusLineJob job;
+  job.now = now_instant();
+  job.timezone = o.timezone;
+  job.colour = o.color.value_or(env_or("NO_COLOR", "").empty());
+  job.format = o.format.empty() ? env_or("CCGAUGE_STATUSLINE_FORMAT", "") : o.format;
+  if (auto p = load_plan(o.plan); p) {
+    job.plan = std::move(*p);
+  } else {
+    log_reason(p.error().message);
   }
+  job.input = std::move(*input);
+  std::string ledger_path = o.ledger_path.empty() ? ledger::Ledger::default_path() : o.ledger_path;
+
+  // A running daemon answers in a fraction of the time this process would take.
+  if (auto line = ask_daemon(
+          ledger::statusline_socket_for(ledger::default_spool_dir(), ledger_path),
+          encode_statusline_job(job))) {
+    fmt::print("{}\n", *line);
+    return 0;
+  }
+
   auto prices = load_price_table();
   if (!prices) {
     return fail_soft(prices.error().message);
   }
-  std::string ledger_path = o.ledger_path.empty() ? ledger::Ledger::default_path() : o.ledger_path;
   auto ledger = ledger::Ledger::open(ledger_path, *prices);
   if (!ledger) {
     return fail_soft(ledger.error().message);
   }
   ledger->defer_checkpoints();
-  Instant now = now_instant();
-  if (auto s = record_input(*ledger, *in, now); !s) {
-    log_reason("recording the status line input failed: " + s.error().message);
+  auto line = answer_statusline(*ledger, job, [&](const std::string& transcript) {
+    catch_up_session(*ledger, transcript);
+  });
+  if (!line) {
+    return fail_soft(line.error().message);
   }
-  catch_up_session(*ledger, ledger_path, in->transcript_path);
-  analytics::PlanLimits plan;
-  if (auto p = load_plan(o.plan); p) {
-    plan = std::move(*p);
-  } else {
-    log_reason(p.error().message);
-  }
-  auto figures = compute(*ledger, *zone, plan, now);
-  if (!figures) {
-    return fail_soft(figures.error().message);
-  }
-  bool colour = o.color.value_or(env_or("NO_COLOR", "").empty());
-  Fields fields = fields_of(*in, *figures, now, colour);
-  std::string format = o.format.empty() ? env_or("CCGAUGE_STATUSLINE_FORMAT", "") : o.format;
-  fmt::print("{}\n", format.empty() ? render_line(fields, *figures)
-                                    : render_template(format, fields));
+  fmt::print("{}\n", *line);
   std::fflush(stdout);
   // The line is out; a checkpoint now would still delay the exit Claude Code waits for. The
   // connection is closed first (see ledger::checkpoint_in_background).

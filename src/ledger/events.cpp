@@ -499,6 +499,10 @@ std::string spool_file_for(const std::string& spool_dir, const std::string& ledg
   return spool_dir + "/" + ledger_id(ledger_path) + ".jsonl";
 }
 
+std::string statusline_socket_for(const std::string& spool_dir, const std::string& ledger_path) {
+  return spool_dir + "/" + ledger_id(ledger_path) + ".sock";
+}
+
 namespace {
 
 std::string claim_file_for(const std::string& spool_dir, const std::string& ledger_path) {
