@@ -134,11 +134,13 @@ constexpr auto kActiveSessionWindow = std::chrono::minutes(30);
 constexpr auto kStateTick = std::chrono::seconds(15);
 // Directories the watcher could not watch are rescanned this often.
 constexpr auto kDegradedRescan = std::chrono::seconds(30);
-// After OTLP commits the state is recomputed at most this often (exports can come hundreds of
-// times a second), and at most a tenth of the time: recomputing reads the day's requests, which a
-// flood of exports makes many.
-constexpr auto kOtlpRecompute = std::chrono::milliseconds(500);
-constexpr int kOtlpRecomputeShare = 10;
+// After new usage (a transcript catch-up, OTLP commits, a status line call) the state is
+// recomputed at once, then at most this often while more comes (exports can come hundreds of
+// times a second, and a status line call every few hundred milliseconds per window), and at
+// most a tenth of the time: the limits read weeks of usage. The requests themselves are
+// published as they are committed.
+constexpr auto kUsageRecompute = std::chrono::milliseconds(500);
+constexpr int kUsageRecomputeShare = 10;
 // A refused OTLP commit is tried again this often.
 constexpr auto kOtlpRetry = std::chrono::milliseconds(200);
 // The spool is drained, and events written by other processes (`ccgauge hook`, `emit`) are
@@ -337,9 +339,15 @@ class Ingestor {
     auto next_rescan = std::chrono::steady_clock::now() + kDegradedRescan;
     auto last_recompute = std::chrono::steady_clock::now();
     std::chrono::steady_clock::duration recompute_cost{};
-    // When OTLP commits want the state recomputed; max(): none pending.
+    // When new usage wants the state recomputed; max(): none pending.
     constexpr auto kNone = std::chrono::steady_clock::time_point::max();
-    auto otlp_recompute = kNone;
+    auto usage_recompute = kNone;
+    auto usage_changed = [&] {
+      if (usage_recompute == kNone) {
+        usage_recompute = last_recompute + std::max<std::chrono::steady_clock::duration>(
+                                               kUsageRecompute, kUsageRecomputeShare * recompute_cost);
+      }
+    };
     auto next_events = std::chrono::steady_clock::now() + kEventsPoll;
     while (!stopping) {
       pollfd fds[4] = {{wake_fd_, POLLIN, 0},
@@ -347,7 +355,7 @@ class Ingestor {
                        {sink_ ? sink_->fd() : -1, POLLIN, 0},
                        {spool_watch_fd_, POLLIN, 0}};
       auto now = std::chrono::steady_clock::now();
-      auto wake_at = std::min({next_tick, otlp_recompute, next_events});
+      auto wake_at = std::min({next_tick, usage_recompute, next_events});
       if (otlp_retry_) {
         wake_at = std::min(wake_at, now + kOtlpRetry);
       }
@@ -356,23 +364,19 @@ class Ingestor {
       if (stopping) {
         break;
       }
-      if (sink_ && ((fds[2].revents & POLLIN) != 0 || otlp_retry_) && commit_otlp() &&
-          otlp_recompute == kNone) {
-        otlp_recompute =
-            last_recompute + std::max<std::chrono::steady_clock::duration>(
-                                 kOtlpRecompute, kOtlpRecomputeShare * recompute_cost);
-      }
-      bool changed = false;
-      bool events_only = true;  // no request came since the last recompute, only hook events
       bool woken = (fds[0].revents & POLLIN) != 0;
       if (woken) {
         std::uint64_t count = 0;
         (void)!::read(wake_fd_, &count, sizeof(count));
+        // First: a status line command is waiting for its answer.
         if (answer_statusline_jobs()) {
-          changed = true;
-          events_only = false;
+          usage_changed();
         }
       }
+      if (sink_ && ((fds[2].revents & POLLIN) != 0 || otlp_retry_) && commit_otlp()) {
+        usage_changed();
+      }
+      bool events_changed = false;  // hook or harness events came (they change no usage)
       if ((fds[3].revents & POLLIN) != 0 && spool_written()) {
         // Not at once: the hook that wrote is still exiting, and on two cores a drain now would
         // take the CPU from it; a burst of hooks is drained together.
@@ -380,20 +384,22 @@ class Ingestor {
       }
       if (woken || std::chrono::steady_clock::now() >= next_events) {
         next_events = std::chrono::steady_clock::now() + kEventsPoll;
-        changed = take_events(/*publish=*/true);
+        events_changed = take_events(/*publish=*/true);
       }
       if (watcher_ && (fds[1].revents & POLLIN) != 0) {
         ingest::WatchBatch batch = watcher_->drain();
         if (batch.rescan_all) {
-          changed = catch_up({}).has_value();
-          events_only = false;
+          if (catch_up({})) {
+            usage_changed();
+          }
         } else if (!batch.changed.empty()) {
           std::vector<std::string> files;
           for (const auto& p : batch.changed) {
             files.push_back(p.string());
           }
-          changed = catch_up(std::move(files)).has_value();
-          events_only = false;
+          if (catch_up(std::move(files))) {
+            usage_changed();
+          }
         }
       }
       now = std::chrono::steady_clock::now();
@@ -406,24 +412,23 @@ class Ingestor {
           for (const auto& p : batch.changed) {
             files.push_back(p.string());
           }
-          if (!files.empty()) {
-            changed = catch_up(std::move(files)).has_value() || changed;
-            events_only = false;
+          if (!files.empty() && catch_up(std::move(files))) {
+            usage_changed();
           }
-        } else {
-          changed = catch_up({}).has_value() || changed;
-          events_only = false;
+        } else if (catch_up({})) {
+          usage_changed();
         }
       }
-      if (changed || now >= next_tick || now >= otlp_recompute) {
+      now = std::chrono::steady_clock::now();
+      if (events_changed || now >= next_tick || now >= usage_recompute) {
         if (now >= next_tick) {
           deltas_.forget_idle(now_instant() - kMetricSeriesIdle);
         }
         // The limits change with usage and time: kept as they are when only hook events came
-        // (no OTLP usage waiting for its recompute either).
-        bool keep_limits = events_only && now < next_tick && otlp_recompute == kNone;
+        // and no usage waits for its recompute.
+        bool keep_limits = now < next_tick && usage_recompute == kNone;
         next_tick = now + kStateTick;
-        otlp_recompute = kNone;
+        usage_recompute = kNone;
         last_recompute = now;
         recompute(/*publish=*/true, keep_limits);
         recompute_cost = std::chrono::steady_clock::now() - now;
