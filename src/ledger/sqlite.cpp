@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -23,8 +24,51 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
 void Database::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 void Statement::Finalizer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
 
+class StatementCache {
+ public:
+  StatementCache() = default;
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+  ~StatementCache() {
+    for (auto& [sql, stmt] : stmts_) {
+      sqlite3_finalize(stmt);
+    }
+  }
+  // A cached statement for `sql`, or null.
+  sqlite3_stmt* take(std::string_view sql) {
+    auto it = stmts_.find(std::string(sql));
+    if (it == stmts_.end()) {
+      return nullptr;
+    }
+    sqlite3_stmt* stmt = it->second;
+    stmts_.erase(it);
+    return stmt;
+  }
+  // Keeps `stmt`, reset (it holds no read transaction open); finalizes it when one for the same
+  // SQL is kept already, or kMaxStatements are.
+  void put(std::string sql, sqlite3_stmt* stmt) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (stmts_.size() >= kMaxStatements || !stmts_.emplace(std::move(sql), stmt).second) {
+      sqlite3_finalize(stmt);
+    }
+  }
+
+ private:
+  static constexpr std::size_t kMaxStatements = 128;
+  std::unordered_map<std::string, sqlite3_stmt*> stmts_;
+};
+
 Database::~Database() = default;
-Statement::~Statement() = default;
+
+Statement::~Statement() {
+  if (!stmt_) {
+    return;
+  }
+  if (auto cache = cache_.lock()) {
+    cache->put(std::move(cache_key_), stmt_.release());
+  }
+}
 
 // SQLite's own busy handler sleeps 1, 2, 5, 10, 15 ms and longer between tries, so a write lock
 // held for a tenth of a millisecond costs the waiter a whole millisecond or more. The ledger's
@@ -59,6 +103,7 @@ Result<Database> Database::open(const std::string& path, Mode mode, int busy_tim
   if (rc != SQLITE_OK) {
     return tl::unexpected(sqlite_error(raw, rc, fmt::format("cannot open ledger {}", path)));
   }
+  db.cache_ = std::make_shared<StatementCache>();
   db.busy_ = std::make_unique<BusyWait>();
   db.busy_->timeout = std::chrono::milliseconds(busy_timeout_ms);
   sqlite3_busy_handler(raw, &Database::on_busy, db.busy_.get());
@@ -107,13 +152,18 @@ Status Database::exec(std::string_view sql) {
 }
 
 Result<Statement> Database::prepare(std::string_view sql) const {
-  sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
-                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK) {
-    return tl::unexpected(sqlite_error(db_.get(), rc, "prepare"));
+  sqlite3_stmt* stmt = cache_ ? cache_->take(sql) : nullptr;
+  if (stmt == nullptr) {
+    int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      return tl::unexpected(sqlite_error(db_.get(), rc, "prepare"));
+    }
   }
-  return Statement(stmt, db_.get());
+  Statement out(stmt, db_.get());
+  out.cache_ = cache_;
+  out.cache_key_ = std::string(sql);
+  return out;
 }
 
 Statement Database::prepare_deferred(std::string sql) const {

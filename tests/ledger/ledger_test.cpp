@@ -1,6 +1,7 @@
 #include "ledger/ledger.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <string>
@@ -235,6 +236,44 @@ TEST(Ledger, ADeferredStatementIsPreparedAtFirstUseAndReportsBadSqlThere) {
   ASSERT_TRUE(count.step());
   EXPECT_EQ(count.column_int(0), 2);
   EXPECT_EQ(count.column_int(1), 5);
+}
+
+TEST(Ledger, AStatementGoesBackResetAndUnboundAndMayOutliveItsConnection) {
+  TempDir dir;
+  auto db = Database::open(dir / "d.db", Database::Mode::kReadWrite);
+  ASSERT_TRUE(db) << db.error().message;
+  ASSERT_TRUE(db->exec("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES(1), (2), (3)"));
+  constexpr const char* kSql = "SELECT count(*) FROM t WHERE ?1 IS NULL OR x >= ?1";
+  {
+    auto first = db->prepare(kSql);
+    ASSERT_TRUE(first);
+    first->bind(1, std::int64_t{3});
+    ASSERT_TRUE(first->step());
+    EXPECT_EQ(first->column_int(0), 1);
+    // Dropped mid-read: it must not keep the read transaction open.
+  }
+  auto other = Database::open(dir / "d.db", Database::Mode::kReadWrite);
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(other->exec("INSERT INTO t VALUES(4)"));
+  ASSERT_TRUE(other->exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  struct stat wal {};
+  ASSERT_EQ(::stat((dir / "d.db-wal").c_str(), &wal), 0);
+  EXPECT_EQ(wal.st_size, 0);  // no reader held the WAL back
+  {
+    auto again = db->prepare(kSql);  // the same SQL: bindings cleared, sees the new row
+    ASSERT_TRUE(again && again->step());
+    EXPECT_EQ(again->column_int(0), 4);
+    auto twin = db->prepare(kSql);  // while the first is in use: a second statement
+    ASSERT_TRUE(twin);
+    twin->bind(1, std::int64_t{2});
+    ASSERT_TRUE(twin->step());
+    EXPECT_EQ(twin->column_int(0), 3);
+  }
+  auto outliving = db->prepare(kSql);
+  ASSERT_TRUE(outliving);
+  { Database closing = std::move(*db); }
+  ASSERT_TRUE(outliving->step());  // the connection closes once its last statement is gone
+  EXPECT_EQ(outliving->column_int(0), 4);
 }
 
 TEST(Ledger, AWriterWaitsForTheLockUpToItsTimeoutAndNoLonger) {
