@@ -63,14 +63,9 @@ MODE=${MODE:-direct}
 
 DAEMON_PID=
 if [[ $MODE == daemon ]]; then
-  "$CCGAUGE" serve --listen 127.0.0.1:0 --no-otlp --ledger "$LEDGER" > "$TMP/serve.out" 2> "$TMP/serve.err" &
-  DAEMON_PID=$!
+  source "$HERE/daemon.sh"
+  start_daemon "$CCGAUGE" "$LEDGER" "$TMP"
   trap 'kill $DAEMON_PID 2> /dev/null; wait $DAEMON_PID 2> /dev/null; rm -rf "$TMP"' EXIT
-  for _ in $(seq 600); do
-    grep -q "listening on" "$TMP/serve.out" 2> /dev/null && break
-    sleep 0.1
-  done
-  grep -q "listening on" "$TMP/serve.out" || { echo "the daemon did not start:"; cat "$TMP/serve.err"; exit 1; }
 fi
 
 time_calls() {  # NAME COMMAND...: CALLS wall times of COMMAND, one line with p50/p99

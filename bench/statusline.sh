@@ -45,15 +45,13 @@ JSON
 
 MODE=${MODE:-direct}
 if [[ $MODE == daemon ]]; then
-  "$CCGAUGE" serve --listen 127.0.0.1:0 --no-otlp --ledger "$LEDGER" > "$TMP/serve.out" 2> "$TMP/serve.err" &
-  DAEMON_PID=$!
+  source "$HERE/daemon.sh"
+  start_daemon "$CCGAUGE" "$LEDGER" "$TMP"
   trap 'kill $DAEMON_PID 2> /dev/null; wait $DAEMON_PID 2> /dev/null; rm -f "$SESSION"; rm -rf "$TMP"' EXIT
-  for _ in $(seq 600); do
-    grep -q "listening on" "$TMP/serve.out" 2> /dev/null && break
-    sleep 0.1
+  for _ in $(seq 100); do  # the status line socket comes up after the HTTP server
+    compgen -G "$TMP/.local/state/ccgauge/spool/*.sock" > /dev/null && break
+    sleep 0.05
   done
-  grep -q "listening on" "$TMP/serve.out" || { echo "the daemon did not start:"; cat "$TMP/serve.err"; exit 1; }
-  sleep 0.5  # the status line socket comes up after the HTTP server
   compgen -G "$TMP/.local/state/ccgauge/spool/*.sock" > /dev/null || { echo "no status line socket"; exit 1; }
 fi
 

@@ -192,22 +192,20 @@ Result<Figures> compute(const ledger::Ledger& ledger, const TimeZone& zone,
     }
     f.today = totals->computed_cost;
   } else {
-    // A day that starts off a quarter hour (historical local mean times): row by row.
-    analytics::ReportOptions ro;
-    ro.mode = analytics::CostMode::kCalculate;
-    ro.zone = zone;
-    ro.since = today;
-    ro.until = today;
-    analytics::ReportBuilder daily(ro);
+    // A day that starts off a quarter hour (historical local mean times): the rollup rows of
+    // the day's local date, row by row (each carries its first request's instant).
     ledger::RequestQuery q;
-    q.from = day_start;
+    q.from = day_start - ledger::Ledger::kRollupBucket;
     q.to = day_end;
     if (auto s = ledger.for_each_rollup(q, analytics::CostMode::kAuto,
-                                        [&](const analytics::RequestRow& row) { daily.add(row); });
+                                        [&](const analytics::RequestRow& row) {
+                                          if (zone.local_date(row.instant) == today) {
+                                            f.today += row.computed_cost;
+                                          }
+                                        });
         !s) {
       return tl::unexpected(s.error());
     }
-    f.today = daily.finish().totals.cost;
   }
   ledger::LimitsQuery lq;
   lq.now = now;

@@ -661,6 +661,30 @@ Status Ledger::end_bulk_load() { return writer_ ? writer_->end_bulk(db_) : Statu
 
 bool Ledger::in_bulk_load() const { return writer_ && writer_->bulk(); }
 
+namespace {
+
+// The rollup column that holds a cost mode's cost.
+const char* rollup_cost_column(analytics::CostMode mode) {
+  return mode == analytics::CostMode::kCalculate ? "computed_cost"
+         : mode == analytics::CostMode::kDisplay ? "display_cost"
+                                                 : "auto_cost";
+}
+
+// Steps a bound `SELECT count, the seven token sums, the cost sum` into one pre-summed row.
+Result<analytics::RequestRow> read_sums(Statement& stmt, Instant instant) {
+  if (auto step = stmt.step(); !step) {
+    return tl::unexpected(step.error());
+  }
+  analytics::RequestRow row;
+  row.instant = instant;
+  row.count = stmt.column_int(0);
+  row.tokens = read_tokens(stmt, 1);
+  row.computed_cost = stmt.column_int(8);
+  return row;
+}
+
+}  // namespace
+
 Result<analytics::RequestRow> Ledger::rollup_totals(Instant from, Instant to,
                                                     analytics::CostMode mode) const {
   const std::int64_t bucket = kRollupBucket.count();
@@ -672,22 +696,12 @@ Result<analytics::RequestRow> Ledger::rollup_totals(Instant from, Instant to,
       "SELECT sum(requests), sum(input), sum(output), sum(cache_write_5m), sum(cache_write_1h), "
       "sum(cache_read), sum(web_search), sum(web_fetch), sum({}) FROM usage_rollup "
       "WHERE bucket >= ?1 AND bucket < ?2",
-      mode == analytics::CostMode::kCalculate ? "computed_cost"
-      : mode == analytics::CostMode::kDisplay ? "display_cost"
-                                              : "auto_cost"));
+      rollup_cost_column(mode)));
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
   stmt->bind(1, to_epoch_ms(from) / bucket).bind(2, to_epoch_ms(to) / bucket);
-  if (auto step = stmt->step(); !step) {
-    return tl::unexpected(step.error());
-  }
-  analytics::RequestRow row;
-  row.instant = from;
-  row.count = stmt->column_int(0);
-  row.tokens = read_tokens(*stmt, 1);
-  row.computed_cost = stmt->column_int(8);
-  return row;
+  return read_sums(*stmt, from);
 }
 
 Result<std::optional<std::pair<Instant, std::string>>> Ledger::newest_request(Instant from,
@@ -717,15 +731,10 @@ Result<analytics::RequestRow> Ledger::sum_requests(Instant from, Instant to) con
     return tl::unexpected(stmt.error());
   }
   stmt->bind(1, to_epoch_ms(from)).bind(2, to_epoch_ms(to));
-  if (auto step = stmt->step(); !step) {
-    return tl::unexpected(step.error());
+  auto row = read_sums(*stmt, to);
+  if (row) {
+    row->reported_cost = row->computed_cost;
   }
-  analytics::RequestRow row;
-  row.instant = to;
-  row.count = stmt->column_int(0);
-  row.tokens = read_tokens(*stmt, 1);
-  row.computed_cost = stmt->column_int(8);
-  row.reported_cost = row.computed_cost;
   return row;
 }
 
@@ -782,9 +791,7 @@ Status Ledger::for_each_request(const RequestQuery& query,
 
 Status Ledger::for_each_rollup(const RequestQuery& query, analytics::CostMode mode,
                                const std::function<void(const analytics::RequestRow&)>& fn) const {
-  const char* cost_column = mode == analytics::CostMode::kCalculate ? "computed_cost"
-                            : mode == analytics::CostMode::kDisplay ? "display_cost"
-                                                                    : "auto_cost";
+  const char* cost_column = rollup_cost_column(mode);
   constexpr std::int64_t kBucketMs = kRollupBucket.count();
   auto stmt = db_.prepare(fmt::format(
       "SELECT first_ts, project, model, speed, requests, input, output, cache_write_5m, "

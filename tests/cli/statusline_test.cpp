@@ -23,12 +23,13 @@ class StatusLineTest : public ::testing::Test {
  protected:
   // Runs the status line with `json` on stdin; "now" is pinned to 2026-03-02T12:00:00Z.
   RunResult statusline(const std::string& json, const std::string& out = "out",
-                       const std::string& now = "2026-03-02T12:00:00Z") {
+                       const std::string& now = "2026-03-02T12:00:00Z",
+                       const std::string& flags = "") {
     testing::write_file(dir_ / "stdin.json", json);
     std::string cmd = fmt::format(
-        "cd {0} && env -u TZ HOME={0} NO_COLOR=1 CCGAUGE_NOW={3} {1} statusline "
+        "cd {0} && env -u TZ HOME={0} NO_COLOR=1 CCGAUGE_NOW={3} {1} statusline {4} "
         "--ledger {0}/ledger.db < {0}/stdin.json > {0}/{2}.txt 2> {0}/{2}.err",
-        dir_.path(), CCG_BINARY, out, now);
+        dir_.path(), CCG_BINARY, out, now, flags);
     RunResult r;
     int status = std::system(cmd.c_str());
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -127,6 +128,26 @@ TEST_F(StatusLineTest, ASampleStampedAfterNowDoesNotMakeEveryCallRecordAgain) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   EXPECT_EQ(samples().size(), 2u);
+}
+
+TEST_F(StatusLineTest, ADayThatStartsOffAQuarterHourIsStillExact) {
+  // New York kept local mean time (UTC-4:56:02) until 1883: its days began off the quarter
+  // hours the rollups are summed in, so today's cost is taken row by row.
+  std::string transcript = dir_ / "claude/projects/-w/s1.jsonl";
+  auto line = [](const char* id, const char* ts, int input) {
+    return fmt::format(
+        R"({{"sessionId":"s1","cwd":"/w","timestamp":"{}","requestId":"r{}","type":"assistant","message":{{"model":"claude-sonnet-4-5","id":"m{}","usage":{{"input_tokens":{},"output_tokens":0}}}}}})"
+        "\n",
+        ts, id, id, input);
+  };
+  // 04:30Z is 23:33:58 the day before, local time; 20:00Z is today.
+  testing::write_file(transcript, line("0", "1880-06-01T04:30:00.000Z", 10000) +
+                                      line("1", "1880-06-01T20:00:00.000Z", 100000));
+  RunResult r = statusline(R"({"transcript_path":")" + transcript +
+                               R"(","model":{"display_name":"Sonnet"}})",
+                           "out", "1880-06-01T21:00:00Z", "--timezone America/New_York");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("Sonnet │ $0.30 today │")) << r.out;
 }
 
 TEST_F(StatusLineTest, FiftyConcurrentCallsAllAnswer) {
