@@ -290,11 +290,14 @@ struct RequestWriter::Impl {
   Status write_one(SourcedRecord& sr, const std::string& key);
   Status flush_rollup();
 
-  // New OTLP rows, inserted kRowsPerInsert at a time. A deferred row is already accounted for
-  // (rollup, outcome); it reaches the table before anything else reads it: flush_deferred() runs
-  // before a transcript record is written (the join looks for OTLP rows) and at the end of
-  // write(). OTLP records of one batch never need each other's rows: collapse_duplicates() made
-  // their keys distinct, and their join looks for transcript rows only.
+  // New OTLP rows, and in bulk mode new transcript rows, inserted kRowsPerInsert at a time. A
+  // deferred row is already accounted for (rollup, outcome, and in bulk mode ids_by_hash under
+  // the id it will get); it reaches the table before anything else reads it: flush_deferred()
+  // runs before a transcript record is written while the ledger holds OTLP rows (the join looks
+  // for them) and at the end of write(). The records of one batch never need each other's rows:
+  // collapse_duplicates() made their keys distinct, and an OTLP record's join looks for
+  // transcript rows only. In bulk mode this writer is the table's only writer (see
+  // check_still_alone) and rowids come in order, so the ids are known before the insert.
   struct DeferredRow {
     const SourcedRecord* sr;
     const std::string* key;
@@ -400,8 +403,10 @@ Status RequestWriter::Impl::write_one(SourcedRecord& sr, const std::string& key)
   if (sr.source == kOtlpSource) {
     return write_otlp(sr, key);
   }
-  if (auto s = flush_deferred(); !s) {
-    return s;
+  if (has_otlp) {
+    if (auto s = flush_deferred(); !s) {
+      return s;
+    }
   }
   const UsageRecord& r = sr.record;
   std::int64_t existing_id = 0;
@@ -467,7 +472,11 @@ Status RequestWriter::Impl::write_row(SourcedRecord& sr, const std::string& key,
     }
     row.origin = *origin;
   }
-  if (!replaces && !bulk && sr.source == kOtlpSource) {
+  bool defer = !replaces && (bulk ? !has_otlp : sr.source == kOtlpSource);
+  if (defer) {
+    if (bulk) {
+      ids_by_hash.insert(sr.key_hash, ++last_id);
+    }
     deferred.push_back(row);
     if (deferred.size() == static_cast<std::size_t>(kRowsPerInsert)) {
       if (auto s = flush_deferred(); !s) {
@@ -488,7 +497,7 @@ Status RequestWriter::Impl::write_row(SourcedRecord& sr, const std::string& key,
   }
   if (replaces) {
     account(old, -1);
-  } else if (bulk) {
+  } else if (bulk && !defer) {
     last_id = db->last_insert_rowid();
     ids_by_hash.insert(sr.key_hash, last_id);
   }
@@ -561,6 +570,11 @@ Status RequestWriter::Impl::flush_deferred() {
     }
   }
   deferred.clear();
+  if (status && bulk && db->last_insert_rowid() != last_id) {
+    status = fail(Errc::kInternal,
+                  fmt::format("bulk load: the last request row got id {}, not {}",
+                              db->last_insert_rowid(), last_id));
+  }
   return status;
 }
 
