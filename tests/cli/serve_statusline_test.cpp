@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -177,6 +178,40 @@ TEST_F(ServeStatusLineTest, TheDaemonAnswersWhatTheCommandWouldHaveComputed) {
   ASSERT_EQ(samples->size(), 1u);
   EXPECT_EQ((*samples)[0].source, "statusline");
   EXPECT_EQ((*samples)[0].used_percent, 40.0);
+}
+
+TEST_F(ServeStatusLineTest, FiftyWindowsAtOnceAllGetTheDaemonsLine) {
+  testing::DaemonProcess daemon(dir_.path(),
+                                {"--listen", "127.0.0.1:0", "--no-otlp", "--ledger",
+                                 dir_ / "ledger.db"},
+                                env(), std::chrono::seconds(30));
+  ASSERT_NE(daemon.port(), 0) << daemon.err();
+  std::string socket = socket_for("ledger.db");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!std::filesystem::exists(socket) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(std::filesystem::exists(socket)) << daemon.err();
+  testing::append_file(transcript_, request_line("2", "2026-03-02T11:45:00.000Z", 200000));
+  std::vector<pid_t> pids;
+  for (int i = 0; i < 50; ++i) {
+    pids.push_back(testing::spawn_binary({"statusline", "--ledger", dir_ / "ledger.db"}, env(),
+                                         dir_ / fmt::format("c{}.out", i),
+                                         dir_ / fmt::format("c{}.err", i), dir_ / "stdin.json"));
+  }
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(testing::wait_exit_code(pids[i]), 0) << i;
+    EXPECT_EQ(testing::slurp(dir_ / fmt::format("c{}.out", i)),
+              "Sonnet │ $0.90 today │ 5h 40% ↻1h 0m │ $0.23/h\n")
+        << i;
+  }
+  // One reading recorded, however many windows reported it.
+  EXPECT_EQ(daemon.stop(), 0) << daemon.err();
+  auto ledger = ledger::Ledger::open(dir_ / "ledger.db", pricing::PriceTable::embedded());
+  ASSERT_TRUE(ledger) << ledger.error().message;
+  auto samples = ledger->limit_samples(std::nullopt);
+  ASSERT_TRUE(samples);
+  EXPECT_EQ(samples->size(), 1u);
 }
 
 TEST_F(ServeStatusLineTest, ADeadDaemonsSocketIsPassedOver) {
