@@ -521,7 +521,8 @@ int run_statusline(const StatusLineOptions& o) {
   };
   StatusLineJob job;
   job.now = now_instant();
-  job.timezone = o.timezone;
+  // The zone this process means (its $TZ), not whatever the daemon's environment says.
+  job.timezone = TimeZone::requested_name(o.timezone);
   job.colour = o.color.value_or(env_or("NO_COLOR", "").empty());
   job.format = o.format.empty() ? env_or("CCGAUGE_STATUSLINE_FORMAT", "") : o.format;
   if (auto p = load_plan(o.plan); p) {

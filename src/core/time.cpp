@@ -188,26 +188,31 @@ TimeZone TimeZone::utc() {
   return tz;
 }
 
+std::string TimeZone::requested_name(std::string_view name) {
+  if (!name.empty() && name != "local") {
+    return std::string(name);
+  }
+  const char* env = std::getenv("TZ");
+  if (env != nullptr && *env != '\0') {
+    return env[0] == ':' ? std::string(env + 1) : std::string(env);
+  }
+  return localtime_zone_name();
+}
+
 Result<TimeZone> TimeZone::locate(std::string_view name) {
-  std::string wanted(name);
-  if (wanted.empty() || wanted == "local") {
-    const char* env = std::getenv("TZ");
-    if (env != nullptr && *env != '\0') {
-      wanted = env[0] == ':' ? std::string(env + 1) : std::string(env);
-    } else if (std::string link = localtime_zone_name(); !link.empty()) {
-      // Naming the zone from the /etc/localtime link spares date::current_zone(), which loads
-      // the whole tzdb (a stat of every zoneinfo file, ~20 ms) even on UTC machines.
-      wanted = link;
-    } else {
-      try {
-        const date::time_zone* zone = date::current_zone();
-        TimeZone tz;
-        tz.name_ = std::string(zone->name());
-        tz.zone_ = zone;
-        return tz;
-      } catch (const std::exception&) {
-        return utc();
-      }
+  std::string wanted = requested_name(name);
+  if (wanted.empty()) {
+    // Neither $TZ nor the /etc/localtime link names the zone: ask the tz database. (Naming it
+    // from the link spares date::current_zone(), which loads the whole tzdb, a stat of every
+    // zoneinfo file, ~20 ms, even on UTC machines.)
+    try {
+      const date::time_zone* zone = date::current_zone();
+      TimeZone tz;
+      tz.name_ = std::string(zone->name());
+      tz.zone_ = zone;
+      return tz;
+    } catch (const std::exception&) {
+      return utc();
     }
   }
   if (wanted == "UTC" || wanted == "Etc/UTC" || wanted == "Z" || wanted == "Etc/Universal" ||

@@ -39,6 +39,10 @@ class TimeZone {
   // /etc/localtime). An unknown name is an error.
   static Result<TimeZone> locate(std::string_view name);
   static TimeZone utc();
+  // What locate(name) would look up, without looking it up: `name` itself, or for "local"/empty
+  // this process's $TZ, then the zone /etc/localtime links to; empty when neither names one.
+  // (A process that hands the zone to another, whose environment may differ, sends this.)
+  static std::string requested_name(std::string_view name);
 
   const std::string& name() const { return name_; }
   // Offset from UTC at instant t.

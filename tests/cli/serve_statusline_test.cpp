@@ -82,8 +82,10 @@ class ServeStatusLineTest : public ::testing::Test {
             {"TZ", "UTC"}};
   }
 
-  RunResult statusline(const std::string& ledger) {
-    return testing::run_binary({"statusline", "--ledger", dir_ / ledger}, env(), dir_.path(),
+  RunResult statusline(const std::string& ledger, const std::string& tz = "UTC") {
+    auto e = env();
+    e.back() = {"TZ", tz};
+    return testing::run_binary({"statusline", "--ledger", dir_ / ledger}, e, dir_.path(),
                                dir_ / "stdin.json");
   }
 
@@ -212,6 +214,29 @@ TEST_F(ServeStatusLineTest, FiftyWindowsAtOnceAllGetTheDaemonsLine) {
   auto samples = ledger->limit_samples(std::nullopt);
   ASSERT_TRUE(samples);
   EXPECT_EQ(samples->size(), 1u);
+}
+
+TEST_F(ServeStatusLineTest, TodayIsTheCallersDayNotTheDaemons) {
+  // 09:00 UTC is today in UTC (the daemon's zone) but yesterday on Kiritimati (UTC+14), where
+  // it is already 02:00 on March 3rd at noon UTC.
+  testing::write_file(transcript_, request_line("0", "2026-03-02T09:00:00.000Z", 100000) +
+                                       request_line("1", "2026-03-02T11:30:00.000Z", 100000));
+  testing::DaemonProcess daemon(dir_.path(),
+                                {"--listen", "127.0.0.1:0", "--no-otlp", "--ledger",
+                                 dir_ / "ledger.db"},
+                                env(), std::chrono::seconds(30));
+  ASSERT_NE(daemon.port(), 0) << daemon.err();
+  std::string socket = socket_for("ledger.db");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!std::filesystem::exists(socket) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(std::filesystem::exists(socket)) << daemon.err();
+  RunResult kiritimati = statusline("ledger.db", "Pacific/Kiritimati");
+  ASSERT_EQ(kiritimati.exit_code, 0) << kiritimati.err;
+  EXPECT_TRUE(kiritimati.out.starts_with("Sonnet │ $0.30 today")) << kiritimati.out;
+  RunResult utc = statusline("ledger.db", "UTC");
+  EXPECT_TRUE(utc.out.starts_with("Sonnet │ $0.60 today")) << utc.out;
 }
 
 TEST_F(ServeStatusLineTest, ADeadDaemonsSocketIsPassedOver) {
