@@ -33,6 +33,29 @@ bool key_is(std::string_view key, std::string_view camel, std::string_view snake
   return key == camel || key == snake;
 }
 
+// The two names of a repeated field of the request (the same for one-word names).
+struct ListKey {
+  std::string_view camel;
+  std::string_view snake;
+};
+
+// The lists that nest in one signal's request: resources, their scopes, the scopes' items.
+struct SignalKeys {
+  ListKey resources;
+  ListKey scopes;
+  ListKey items;
+};
+
+constexpr SignalKeys kLogsKeys{.resources = {"resourceLogs", "resource_logs"},
+                               .scopes = {"scopeLogs", "scope_logs"},
+                               .items = {"logRecords", "log_records"}};
+constexpr SignalKeys kMetricsKeys{.resources = {"resourceMetrics", "resource_metrics"},
+                                  .scopes = {"scopeMetrics", "scope_metrics"},
+                                  .items = {"metrics", "metrics"}};
+constexpr SignalKeys kTracesKeys{.resources = {"resourceSpans", "resource_spans"},
+                                 .scopes = {"scopeSpans", "scope_spans"},
+                                 .items = {"spans", "spans"}};
+
 bool is_blank(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
@@ -292,6 +315,13 @@ class Reader {
     return SUCCESS;
   }
 
+  // Reads each element of an array into a new entry of `items` with read_item(value, entry).
+  template <class Item, class ReadItem>
+  error_code read_list(od::value v, std::vector<Item>& items, ReadItem&& read_item) {
+    return for_each_element(
+        v, [&](od::value element) { return read_item(element, items.emplace_back()); });
+  }
+
   // ---- scalars (null reads as the default value)
 
   // A string. simdjson refuses an escaped lone surrogate ("\ud83d", what JSON.stringify writes
@@ -530,46 +560,71 @@ class Reader {
     });
   }
 
-  // ---- logs
+  // ---- the three signals: one request shape under different names
+
+  // {"resourceLogs": [{"resource": ..., "scopeLogs": [{"scope": ..., "logRecords": [...]}]}]},
+  // and the same for metrics and traces under the names in `keys`. Each item goes into the
+  // scope's list `items` (e.g. &ScopeLogs::records) through ReadItem. Other keys are skipped.
+  template <auto ReadItem, class Decoded, class ScopeT, class Item>
+  error_code read_signal(od::value root, const SignalKeys& keys, std::vector<Item> ScopeT::*items,
+                         Decoded& out) {
+    return for_each_field(root, [&](std::string_view key, od::value field) -> error_code {
+      if (!key_is(key, keys.resources.camel, keys.resources.snake)) {
+        return SUCCESS;
+      }
+      return read_list(field, out.resources, [&](od::value element, auto& resource) {
+        return read_resource_scopes<ReadItem>(element, keys, items, resource);
+      });
+    });
+  }
 
   error_code read_logs(od::value root, DecodedLogs& out) {
-    return for_each_field(root, [&](std::string_view key, od::value field) -> error_code {
-      if (!key_is(key, "resourceLogs", "resource_logs")) {
-        return SUCCESS;
-      }
-      return for_each_element(field, [&](od::value element) {
-        return read_resource_logs(element, out.resources.emplace_back());
-      });
-    });
+    return read_signal<&Reader::read_log_record>(root, kLogsKeys, &ScopeLogs::records, out);
   }
-
-  // ---- metrics
 
   error_code read_metrics(od::value root, DecodedMetrics& out) {
-    return for_each_field(root, [&](std::string_view key, od::value field) -> error_code {
-      if (!key_is(key, "resourceMetrics", "resource_metrics")) {
-        return SUCCESS;
-      }
-      return for_each_element(field, [&](od::value element) {
-        return read_resource_metrics(element, out.resources.emplace_back());
-      });
-    });
+    return read_signal<&Reader::read_metric>(root, kMetricsKeys, &ScopeMetrics::metrics, out);
   }
 
-  // ---- traces
-
   error_code read_traces(od::value root, DecodedTraces& out) {
-    return for_each_field(root, [&](std::string_view key, od::value field) -> error_code {
-      if (!key_is(key, "resourceSpans", "resource_spans")) {
-        return SUCCESS;
-      }
-      return for_each_element(field, [&](od::value element) {
-        return read_resource_spans(element, out.resources.emplace_back());
-      });
-    });
+    return read_signal<&Reader::read_span>(root, kTracesKeys, &ScopeSpans::spans, out);
   }
 
  private:
+  // {"resource": ..., "<scopes>": [...]}: a ResourceLogs / ResourceMetrics / ResourceSpans.
+  template <auto ReadItem, class Resource, class ScopeT, class Item>
+  error_code read_resource_scopes(od::value v, const SignalKeys& keys,
+                                  std::vector<Item> ScopeT::*items, Resource& out) {
+    return for_each_field(v, [&](std::string_view key, od::value field) -> error_code {
+      if (key == "resource") {
+        return read_resource(field, out.resource);
+      }
+      if (key_is(key, keys.scopes.camel, keys.scopes.snake)) {
+        return read_list(field, out.scopes, [&](od::value element, ScopeT& scope) {
+          return read_scope_items<ReadItem>(element, keys.items, items, scope);
+        });
+      }
+      return SUCCESS;
+    });
+  }
+
+  // {"scope": ..., "<items>": [...]}: a ScopeLogs / ScopeMetrics / ScopeSpans.
+  template <auto ReadItem, class ScopeT, class Item>
+  error_code read_scope_items(od::value v, ListKey items_key, std::vector<Item> ScopeT::*items,
+                              ScopeT& out) {
+    return for_each_field(v, [&](std::string_view key, od::value field) -> error_code {
+      if (key == "scope") {
+        return read_scope(field, out.scope);
+      }
+      if (key_is(key, items_key.camel, items_key.snake)) {
+        return read_list(field, out.*items, [&](od::value element, Item& item) {
+          return (this->*ReadItem)(element, item);
+        });
+      }
+      return SUCCESS;
+    });
+  }
+
   static bool is_null(od::value& v) {
     od::json_type type;
     return v.type().get(type) == SUCCESS && type == od::json_type::null;
@@ -679,34 +734,6 @@ class Reader {
     return SUCCESS;
   }
 
-  error_code read_resource_logs(od::value v, ResourceLogs& out) {
-    return for_each_field(v, [&](std::string_view key, od::value field) -> error_code {
-      if (key == "resource") {
-        return read_resource(field, out.resource);
-      }
-      if (key_is(key, "scopeLogs", "scope_logs")) {
-        return for_each_element(field, [&](od::value element) {
-          return read_scope_logs(element, out.scopes.emplace_back());
-        });
-      }
-      return SUCCESS;
-    });
-  }
-
-  error_code read_scope_logs(od::value v, ScopeLogs& out) {
-    return for_each_field(v, [&](std::string_view key, od::value field) -> error_code {
-      if (key == "scope") {
-        return read_scope(field, out.scope);
-      }
-      if (key_is(key, "logRecords", "log_records")) {
-        return for_each_element(field, [&](od::value element) {
-          return read_log_record(element, out.records.emplace_back());
-        });
-      }
-      return SUCCESS;
-    });
-  }
-
   error_code read_log_record(od::value v, LogRecord& out) {
     return for_each_field(v, [&](std::string_view key, od::value field) -> error_code {
       if (key_is(key, "timeUnixNano", "time_unix_nano")) {
@@ -739,34 +766,6 @@ class Reader {
       }
       if (key_is(key, "eventName", "event_name")) {
         return read_string(field, out.event_name);
-      }
-      return SUCCESS;
-    });
-  }
-
-  error_code read_resource_metrics(od::value v, ResourceMetrics& out) {
-    return for_each_field(v, [&](std::string_view key, od::value field) -> error_code {
-      if (key == "resource") {
-        return read_resource(field, out.resource);
-      }
-      if (key_is(key, "scopeMetrics", "scope_metrics")) {
-        return for_each_element(field, [&](od::value element) {
-          return read_scope_metrics(element, out.scopes.emplace_back());
-        });
-      }
-      return SUCCESS;
-    });
-  }
-
-  error_code read_scope_metrics(od::value v, ScopeMetrics& out) {
-    return for_each_field(v, [&](std::string_view key, od::value field) -> error_code {
-      if (key == "scope") {
-        return read_scope(field, out.scope);
-      }
-      if (key == "metrics") {
-        return for_each_element(field, [&](od::value element) {
-          return read_metric(element, out.metrics.emplace_back());
-        });
       }
       return SUCCESS;
     });
@@ -864,33 +863,6 @@ class Reader {
       }
       if (aggregate && key == "count") {
         return read_u64(field, out.count);
-      }
-      return SUCCESS;
-    });
-  }
-
-  error_code read_resource_spans(od::value v, ResourceSpans& out) {
-    return for_each_field(v, [&](std::string_view key, od::value field) -> error_code {
-      if (key == "resource") {
-        return read_resource(field, out.resource);
-      }
-      if (key_is(key, "scopeSpans", "scope_spans")) {
-        return for_each_element(field, [&](od::value element) {
-          return read_scope_spans(element, out.scopes.emplace_back());
-        });
-      }
-      return SUCCESS;
-    });
-  }
-
-  error_code read_scope_spans(od::value v, ScopeSpans& out) {
-    return for_each_field(v, [&](std::string_view key, od::value field) -> error_code {
-      if (key == "scope") {
-        return read_scope(field, out.scope);
-      }
-      if (key == "spans") {
-        return for_each_element(
-            field, [&](od::value element) { return read_span(element, out.spans.emplace_back()); });
       }
       return SUCCESS;
     });
