@@ -179,6 +179,14 @@ const std::string* find_param(const server::Request& request, std::string_view n
   return it == request.query.end() ? nullptr : &it->second;
 }
 
+// A text parameter into `out`, when given (the filters: project, session, host, user, label).
+void text_param(const server::Request& request, std::string_view name,
+                std::optional<std::string>& out) {
+  if (const std::string* v = find_param(request, name)) {
+    out = *v;
+  }
+}
+
 // Present without a value ("?active") is true.
 Result<bool> bool_param(const server::Request& request, std::string_view name) {
   const std::string* v = find_param(request, name);
@@ -406,9 +414,13 @@ class Api {
  private:
   server::Response period(const server::Request& request, PeriodKind kind);
   Result<TimeZone> zone_param(const server::Request& request);
+  template <class Selection>
+  Status date_range(const server::Request& request, Selection& selection);
   Result<PeriodQuery> period_query(const server::Request& request, PeriodKind kind);
   Result<RenderOptions> render_options(const server::Request& request);
   Result<ledger::Ledger*> reader();
+  template <class Build, class Render>
+  server::Response report_response(Build&& build, Render&& render);
   server::Response active_sessions(const LiveState& state);
   server::Response named_totals(const server::Request& request, bool by_project);
 
@@ -428,6 +440,22 @@ Result<ledger::Ledger*> Api::reader() {
   return r;
 }
 
+// The tail of the report routes: build(ledger) on the HTTP thread's connection, then the JSON
+// text render(report) as a cacheable 200. An unavailable ledger or a failed build is the error
+// response instead.
+template <class Build, class Render>
+server::Response Api::report_response(Build&& build, Render&& render) {
+  auto ledger = reader();
+  if (!ledger) {
+    return error_response(ledger.error());
+  }
+  auto report = build(**ledger);
+  if (!report) {
+    return error_response(report.error());
+  }
+  return json_response(render(*report), true);
+}
+
 Result<TimeZone> Api::zone_param(const server::Request& request) {
   const std::string* name = find_param(request, "timezone");
   if (name == nullptr || name->empty()) {
@@ -443,6 +471,21 @@ Result<TimeZone> Api::zone_param(const server::Request& request) {
   }
   zones_.emplace(*name, *zone);
   return *zone;
+}
+
+// since, until and timezone into a ToolsSelection or ActivitySelection.
+template <class Selection>
+Status Api::date_range(const server::Request& request, Selection& selection) {
+  auto since = date_param(request, "since");
+  auto until = date_param(request, "until");
+  auto zone = zone_param(request);
+  if (const Error* e = first_error(since, until, zone)) {
+    return tl::unexpected(*e);
+  }
+  selection.since = *since;
+  selection.until = *until;
+  selection.zone = *zone;
+  return {};
 }
 
 Result<PeriodQuery> Api::period_query(const server::Request& request, PeriodKind kind) {
@@ -465,15 +508,9 @@ Result<PeriodQuery> Api::period_query(const server::Request& request, PeriodKind
   q.zone = *zone;
   q.instances = *instances;
   q.start_of_week = *week;
-  if (const std::string* p = find_param(request, "project")) {
-    q.project = *p;
-  }
-  if (const std::string* h = find_param(request, "host")) {
-    q.host = *h;
-  }
-  if (const std::string* u = find_param(request, "user")) {
-    q.user = *u;
-  }
+  text_param(request, "project", q.project);
+  text_param(request, "host", q.host);
+  text_param(request, "user", q.user);
   return q;
 }
 
@@ -530,17 +567,11 @@ server::Response Api::period(const server::Request& request, PeriodKind kind) {
   if (const Error* e = first_error(query, render)) {
     return error_response(*e);
   }
-  auto ledger = reader();
-  if (!ledger) {
-    return error_response(ledger.error());
-  }
-  auto report = build_period_report(**ledger, *query);
-  if (!report) {
-    return error_response(report.error());
-  }
   render->zone = query->zone;
   render->order = query->order;
-  return json_response(render_period_json(*report, *render), true);
+  return report_response(
+      [&](ledger::Ledger& ledger) { return build_period_report(ledger, *query); },
+      [&](const analytics::PeriodReport& report) { return render_period_json(report, *render); });
 }
 
 server::Response Api::active_sessions(const LiveState& state) {
@@ -647,30 +678,26 @@ server::Response Api::named_totals(const server::Request& request, bool by_proje
   if (const Error* e = first_error(query, limit)) {
     return error_response(*e);
   }
-  auto ledger = reader();
-  if (!ledger) {
-    return error_response(ledger.error());
-  }
-  auto report = totals_report(**ledger, *query, by_project);
-  if (!report) {
-    return error_response(report.error());
-  }
-  JsonWriter w(JsonWriter::Style::kPretty);
-  w.begin_object();
-  if (by_project) {
-    write_named_list(w, "projects", "project", project_totals(*report), *limit, true);
-  } else {
-    std::vector<const analytics::UsageRow*> rows;
-    for (const analytics::UsageRow& row : report->rows) {
-      rows.push_back(&row);
-    }
-    write_named_list(w, "models", "model", model_totals(rows), *limit, false);
-  }
-  w.key("totals");
-  write_totals(w, report->totals);
-  write_missing_pricing(w, report->missing_pricing);
-  w.end_object();
-  return json_response(finish(w), true);
+  return report_response(
+      [&](ledger::Ledger& ledger) { return totals_report(ledger, *query, by_project); },
+      [&](const analytics::PeriodReport& report) {
+        JsonWriter w(JsonWriter::Style::kPretty);
+        w.begin_object();
+        if (by_project) {
+          write_named_list(w, "projects", "project", project_totals(report), *limit, true);
+        } else {
+          std::vector<const analytics::UsageRow*> rows;
+          for (const analytics::UsageRow& row : report.rows) {
+            rows.push_back(&row);
+          }
+          write_named_list(w, "models", "model", model_totals(rows), *limit, false);
+        }
+        w.key("totals");
+        write_totals(w, report.totals);
+        write_missing_pricing(w, report.missing_pricing);
+        w.end_object();
+        return finish(w);
+      });
 }
 
 server::Response Api::blocks(const server::Request& request) {
@@ -708,20 +735,12 @@ server::Response Api::blocks(const server::Request& request) {
   bo.token_limit_max = limit->max;
   bo.now = ctx_.state()->computed_at;
   std::optional<std::string> project;
-  if (const std::string* p = find_param(request, "project")) {
-    project = *p;
-  }
-  auto ledger = reader();
-  if (!ledger) {
-    return error_response(ledger.error());
-  }
-  auto report = build_blocks_report(**ledger, bo, project);
-  if (!report) {
-    return error_response(report.error());
-  }
+  text_param(request, "project", project);
   render->zone = *zone;
   render->order = *order;
-  return json_response(render_blocks_json(*report, *render), true);
+  return report_response(
+      [&](ledger::Ledger& ledger) { return build_blocks_report(ledger, bo, project); },
+      [&](const analytics::BlocksReport& report) { return render_blocks_json(report, *render); });
 }
 
 server::Response Api::limits(const server::Request&) {
@@ -755,65 +774,62 @@ server::Response Api::summary(const server::Request& request) {
   query.mode = *mode;
   query.zone = *zone;
   query.instances = true;
-  auto ledger = reader();
-  if (!ledger) {
-    return error_response(ledger.error());
-  }
-  auto report = build_period_report(**ledger, query);
-  if (!report) {
-    return error_response(report.error());
-  }
-  std::string today_text = format_date(today);
-  std::string week_text = format_date(week);
-  std::string month_text = format_date(month);
-  analytics::Totals today_totals, week_totals, month_totals;
-  analytics::PeriodReport today_report;
-  std::vector<const analytics::UsageRow*> today_rows;
-  auto add = [](analytics::Totals& t, const analytics::UsageRow& row) {
-    t.tokens += row.tokens;
-    t.cost += row.cost;
-    t.requests += row.requests;
-  };
-  for (const analytics::UsageRow& row : report->rows) {
-    if (row.key == today_text) {
-      add(today_totals, row);
-      today_report.rows.push_back(row);
-      today_rows.push_back(&row);
-    }
-    if (row.key >= week_text) {
-      add(week_totals, row);
-    }
-    if (row.key >= month_text) {
-      add(month_totals, row);
-    }
-  }
-  std::optional<std::int64_t> limit = top->value_or(kDefaultTopLimit);
+  return report_response(
+      [&](ledger::Ledger& ledger) { return build_period_report(ledger, query); },
+      [&](const analytics::PeriodReport& report) {
+        std::string today_text = format_date(today);
+        std::string week_text = format_date(week);
+        std::string month_text = format_date(month);
+        analytics::Totals today_totals, week_totals, month_totals;
+        analytics::PeriodReport today_report;
+        std::vector<const analytics::UsageRow*> today_rows;
+        auto add = [](analytics::Totals& t, const analytics::UsageRow& row) {
+          t.tokens += row.tokens;
+          t.cost += row.cost;
+          t.requests += row.requests;
+        };
+        for (const analytics::UsageRow& row : report.rows) {
+          if (row.key == today_text) {
+            add(today_totals, row);
+            today_report.rows.push_back(row);
+            today_rows.push_back(&row);
+          }
+          if (row.key >= week_text) {
+            add(week_totals, row);
+          }
+          if (row.key >= month_text) {
+            add(month_totals, row);
+          }
+        }
+        std::optional<std::int64_t> limit = top->value_or(kDefaultTopLimit);
 
-  JsonWriter w(JsonWriter::Style::kPretty);
-  w.begin_object();
-  w.key("asOf").value(format_iso_ms(now));
-  w.key("timezone").value(zone->name());
-  w.key("today");
-  write_totals(w, today_totals);
-  w.key("todayDate").value(today_text);
-  w.key("thisWeek");
-  write_totals(w, week_totals);
-  w.key("weekStart").value(week_text);
-  w.key("thisMonth");
-  write_totals(w, month_totals);
-  w.key("monthStart").value(month_text);
-  w.key("activeSessions").value(static_cast<std::int64_t>(state->active_sessions.size()));
-  w.key("lastRequestAt");
-  state->last_request ? w.value(format_iso_ms(*state->last_request)) : w.null();
-  w.key("lastModel");
-  state->last_model.empty() ? w.null() : w.value(state->last_model);
-  w.key("tokensPerMinuteIo").value(state->tpm_io_1m);
-  w.key("limits").raw(render_limits_json(state->limits, false));
-  write_named_list(w, "topProjectsToday", "project", project_totals(today_report), limit, true);
-  write_named_list(w, "topModelsToday", "model", model_totals(today_rows), limit, false);
-  write_missing_pricing(w, report->missing_pricing);
-  w.end_object();
-  return json_response(finish(w), true);
+        JsonWriter w(JsonWriter::Style::kPretty);
+        w.begin_object();
+        w.key("asOf").value(format_iso_ms(now));
+        w.key("timezone").value(zone->name());
+        w.key("today");
+        write_totals(w, today_totals);
+        w.key("todayDate").value(today_text);
+        w.key("thisWeek");
+        write_totals(w, week_totals);
+        w.key("weekStart").value(week_text);
+        w.key("thisMonth");
+        write_totals(w, month_totals);
+        w.key("monthStart").value(month_text);
+        w.key("activeSessions").value(static_cast<std::int64_t>(state->active_sessions.size()));
+        w.key("lastRequestAt");
+        state->last_request ? w.value(format_iso_ms(*state->last_request)) : w.null();
+        w.key("lastModel");
+        state->last_model.empty() ? w.null() : w.value(state->last_model);
+        w.key("tokensPerMinuteIo").value(state->tpm_io_1m);
+        w.key("limits").raw(render_limits_json(state->limits, false));
+        write_named_list(w, "topProjectsToday", "project", project_totals(today_report), limit,
+                         true);
+        write_named_list(w, "topModelsToday", "model", model_totals(today_rows), limit, false);
+        write_missing_pricing(w, report.missing_pricing);
+        w.end_object();
+        return finish(w);
+      });
 }
 
 server::Response Api::events(const server::Request& request) {
@@ -932,33 +948,18 @@ server::Response Api::health(const server::Request&) {
 }
 
 server::Response Api::tools(const server::Request& request) {
-  auto since = date_param(request, "since");
-  auto until = date_param(request, "until");
-  auto zone = zone_param(request);
+  ToolsSelection selection;
+  Status range = date_range(request, selection);
   auto by = parsed_param(request, "by", analytics::ToolGrouping::kTool, parse_tool_grouping);
-  if (const Error* e = first_error(since, until, zone, by)) {
+  if (const Error* e = first_error(range, by)) {
     return error_response(*e);
   }
-  ToolsSelection selection;
-  selection.since = *since;
-  selection.until = *until;
-  selection.zone = *zone;
   selection.by = *by;
-  if (const std::string* p = find_param(request, "project")) {
-    selection.project = *p;
-  }
-  if (const std::string* id = find_param(request, "session")) {
-    selection.session = *id;
-  }
-  auto ledger = reader();
-  if (!ledger) {
-    return error_response(ledger.error());
-  }
-  auto report = build_tools_report(**ledger, selection);
-  if (!report) {
-    return error_response(report.error());
-  }
-  return json_response(render_tools_json(*report, *by) + "\n", true);
+  text_param(request, "project", selection.project);
+  text_param(request, "session", selection.session);
+  return report_response(
+      [&](ledger::Ledger& ledger) { return build_tools_report(ledger, selection); },
+      [&](const analytics::ToolsReport& report) { return render_tools_json(report, *by) + "\n"; });
 }
 
 server::Response Api::harness(const server::Request& request) {
@@ -969,24 +970,15 @@ server::Response Api::harness(const server::Request& request) {
   analytics::HarnessOptions options;
   options.now = ctx_.state()->computed_at;
   options.mode = *mode;
-  if (const std::string* label = find_param(request, "label")) {
-    options.label = *label;
-  }
-  auto ledger = reader();
-  if (!ledger) {
-    return error_response(ledger.error());
-  }
-  auto report = ledger::read_harness(**ledger, options);
-  if (!report) {
-    return error_response(report.error());
-  }
-  return json_response(render_harness_json(*report) + "\n", true);
+  text_param(request, "label", options.label);
+  return report_response(
+      [&](ledger::Ledger& ledger) { return ledger::read_harness(ledger, options); },
+      [](const analytics::HarnessReport& report) { return render_harness_json(report) + "\n"; });
 }
 
 server::Response Api::activity(const server::Request& request) {
-  auto since = date_param(request, "since");
-  auto until = date_param(request, "until");
-  auto zone = zone_param(request);
+  ActivitySelection selection;
+  Status range = date_range(request, selection);
   auto group = parsed_param(request, "by", analytics::ActivityGroup::kDay,
                             [](std::string_view text) -> Result<analytics::ActivityGroup> {
                               auto g = analytics::parse_activity_group(text);
@@ -998,29 +990,15 @@ server::Response Api::activity(const server::Request& request) {
                               }
                               return *g;
                             });
-  if (const Error* e = first_error(since, until, zone, group)) {
+  if (const Error* e = first_error(range, group)) {
     return error_response(*e);
   }
-  ActivitySelection selection;
-  selection.since = *since;
-  selection.until = *until;
-  selection.zone = *zone;
   selection.group = *group;
-  if (const std::string* h = find_param(request, "host")) {
-    selection.host = *h;
-  }
-  if (const std::string* u = find_param(request, "user")) {
-    selection.user = *u;
-  }
-  auto ledger = reader();
-  if (!ledger) {
-    return error_response(ledger.error());
-  }
-  auto report = build_activity(**ledger, selection);
-  if (!report) {
-    return error_response(report.error());
-  }
-  return json_response(render_activity_json(*report), true);
+  text_param(request, "host", selection.host);
+  text_param(request, "user", selection.user);
+  return report_response(
+      [&](ledger::Ledger& ledger) { return build_activity(ledger, selection); },
+      [](const analytics::ActivityReport& report) { return render_activity_json(report); });
 }
 
 // A harness event (`ccgauge emit` and harness middleware post here): checked, then spooled for
