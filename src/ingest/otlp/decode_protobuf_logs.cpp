@@ -45,15 +45,9 @@ class LogsDecoder {
  public:
   // Decodes an ExportLogsServiceRequest (== LogsData) into `out`.
   bool request(std::string_view bytes, DecodedLogs& out) {
-    Reader in(bytes);
-    Field f;
-    while (in.next(f)) {
-      if (f.number == 1 && f.type == wire::kLengthDelimited &&
-          !resource_logs(f.bytes, out.resources.emplace_back())) {
-        return false;
-      }
-    }
-    return in.ok() || malformed();
+    return message_fields(bytes, [&](std::uint32_t number, std::string_view field) {
+      return number != 1 || resource_logs(field, out.resources.emplace_back());
+    });
   }
 
   // Set when request() returned false.
@@ -73,39 +67,54 @@ class LogsDecoder {
     return false;
   }
 
-  bool resource_logs(std::string_view bytes, ResourceLogs& out) {
+  // Reads a message of which only length-delimited fields matter (the others are skipped):
+  // on_field(number, bytes) for each, until it returns false. False for bad input too.
+  template <class OnField>
+  bool message_fields(std::string_view bytes, OnField&& on_field) {
     Reader in(bytes);
     Field f;
     while (in.next(f)) {
-      if (f.type != wire::kLengthDelimited) {
-        continue;
-      }
-      if (f.number == 1 && !resource(f.bytes, out.resource)) {
-        return false;
-      }
-      if (f.number == 2 && !scope_logs(f.bytes, out.scopes.emplace_back())) {
+      if (f.type == wire::kLengthDelimited && !on_field(f.number, f.bytes)) {
         return false;
       }
     }
     return in.ok() || malformed();
   }
 
+  // ResourceLogs and ScopeLogs: one message (1: resource, scope) read by read_head, and a
+  // repeated one (2: scope_logs, log_records) read by read_item for each.
+  template <class ReadHead, class ReadItem>
+  bool head_and_items(std::string_view bytes, ReadHead&& read_head, ReadItem&& read_item) {
+    return message_fields(bytes, [&](std::uint32_t number, std::string_view field) {
+      switch (number) {
+        case 1:
+          return read_head(field);
+        case 2:
+          return read_item(field);
+        default:
+          return true;
+      }
+    });
+  }
+
+  bool resource_logs(std::string_view bytes, ResourceLogs& out) {
+    return head_and_items(
+        bytes, [&](std::string_view field) { return resource(field, out.resource); },
+        [&](std::string_view field) { return scope_logs(field, out.scopes.emplace_back()); });
+  }
+
   // opentelemetry.proto.resource.v1.Resource: attributes (1), entity_refs (3, checked only).
   bool resource(std::string_view bytes, Attributes& out) {
-    Reader in(bytes);
-    Field f;
-    while (in.next(f)) {
-      if (f.type != wire::kLengthDelimited) {
-        continue;
+    return message_fields(bytes, [&](std::uint32_t number, std::string_view field) {
+      switch (number) {
+        case 1:
+          return key_value(field, out);
+        case 3:
+          return plain_message(field);  // EntityRef: bytes fields only
+        default:
+          return true;
       }
-      if (f.number == 1 && !key_value(f.bytes, out)) {
-        return false;
-      }
-      if (f.number == 3 && !plain_message(f.bytes)) {  // EntityRef: bytes fields only
-        return false;
-      }
-    }
-    return in.ok() || malformed();
+    });
   }
 
   bool scope_logs(std::string_view bytes, ScopeLogs& out) {
@@ -119,39 +128,27 @@ class LogsDecoder {
       }
     }
     out.records.reserve(out.records.size() + records);
-    Reader in(bytes);
-    Field f;
-    while (in.next(f)) {
-      if (f.type != wire::kLengthDelimited) {
-        continue;
-      }
-      if (f.number == 1 && !scope(f.bytes, out.scope)) {
-        return false;
-      }
-      if (f.number == 2 && !log_record(f.bytes, out.records.emplace_back())) {
-        return false;
-      }
-    }
-    return in.ok() || malformed();
+    return head_and_items(
+        bytes, [&](std::string_view field) { return scope(field, out.scope); },
+        [&](std::string_view field) { return log_record(field, out.records.emplace_back()); });
   }
 
   // InstrumentationScope: name (1), version (2); attributes (3) are checked, not kept.
   bool scope(std::string_view bytes, Scope& out) {
-    Reader in(bytes);
-    Field f;
-    while (in.next(f)) {
-      if (f.type != wire::kLengthDelimited) {
-        continue;
+    return message_fields(bytes, [&](std::uint32_t number, std::string_view field) {
+      switch (number) {
+        case 1:
+          out.name = valid_utf8(field);
+          return true;
+        case 2:
+          out.version = valid_utf8(field);
+          return true;
+        case 3:
+          return checked_key_value(field, 2);
+        default:
+          return true;
       }
-      if (f.number == 1) {
-        out.name = valid_utf8(f.bytes);
-      } else if (f.number == 2) {
-        out.version = valid_utf8(f.bytes);
-      } else if (f.number == 3 && !checked_key_value(f.bytes, 2)) {
-        return false;
-      }
-    }
-    return in.ok() || malformed();
+    });
   }
 
   bool log_record(std::string_view bytes, LogRecord& out) {
@@ -260,19 +257,17 @@ class LogsDecoder {
 
   // KeyValue: key (1), value (2) into `state` at `depth`.
   bool key_value(std::string_view bytes, int depth, std::string_view& key, AnyState& state) {
-    Reader in(bytes);
-    Field f;
-    while (in.next(f)) {
-      if (f.type != wire::kLengthDelimited) {
-        continue;
+    return message_fields(bytes, [&](std::uint32_t number, std::string_view field) {
+      switch (number) {
+        case 1:
+          key = field;
+          return true;
+        case 2:
+          return any_value(field, depth, state);
+        default:
+          return true;
       }
-      if (f.number == 1) {
-        key = f.bytes;
-      } else if (f.number == 2 && !any_value(f.bytes, depth, state)) {
-        return false;
-      }
-    }
-    return in.ok() || malformed();
+    });
   }
 
   // One AnyValue message into `state` (the value of an attribute at depth 0; elements of
