@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -89,6 +90,21 @@ class ServeStatusLineTest : public ::testing::Test {
                                dir_ / "stdin.json");
   }
 
+  // `ccgauge serve` on ledger.db, once its status line socket is up (or 10 s have passed).
+  std::unique_ptr<testing::DaemonProcess> start_daemon() {
+    auto daemon = std::make_unique<testing::DaemonProcess>(
+        dir_.path(),
+        std::vector<std::string>{"--listen", "127.0.0.1:0", "--no-otlp", "--ledger",
+                                 dir_ / "ledger.db"},
+        env(), std::chrono::seconds(30));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (daemon->port() != 0 && !std::filesystem::exists(socket_for("ledger.db")) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return daemon;
+  }
+
   std::string socket_for(const std::string& ledger) const {
     return ledger::statusline_socket_for(dir_ / ".local/state/ccgauge/spool", dir_ / ledger);
   }
@@ -126,16 +142,10 @@ TEST(StatusLineJob, SurvivesTheSocketAndGarbageIsRefused) {
 }
 
 TEST_F(ServeStatusLineTest, TheDaemonAnswersWhatTheCommandWouldHaveComputed) {
-  testing::DaemonProcess daemon(dir_.path(),
-                                {"--listen", "127.0.0.1:0", "--no-otlp", "--ledger",
-                                 dir_ / "ledger.db"},
-                                env(), std::chrono::seconds(30));
+  auto daemon_owner = start_daemon();
+  testing::DaemonProcess& daemon = *daemon_owner;
   ASSERT_NE(daemon.port(), 0) << daemon.err();
   std::string socket = socket_for("ledger.db");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!std::filesystem::exists(socket) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
   struct stat st {};
   ASSERT_EQ(::stat(socket.c_str(), &st), 0) << daemon.err();
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
@@ -183,16 +193,10 @@ TEST_F(ServeStatusLineTest, TheDaemonAnswersWhatTheCommandWouldHaveComputed) {
 }
 
 TEST_F(ServeStatusLineTest, FiftyWindowsAtOnceAllGetTheDaemonsLine) {
-  testing::DaemonProcess daemon(dir_.path(),
-                                {"--listen", "127.0.0.1:0", "--no-otlp", "--ledger",
-                                 dir_ / "ledger.db"},
-                                env(), std::chrono::seconds(30));
+  auto daemon_owner = start_daemon();
+  testing::DaemonProcess& daemon = *daemon_owner;
   ASSERT_NE(daemon.port(), 0) << daemon.err();
   std::string socket = socket_for("ledger.db");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!std::filesystem::exists(socket) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
   ASSERT_TRUE(std::filesystem::exists(socket)) << daemon.err();
   testing::append_file(transcript_, request_line("2", "2026-03-02T11:45:00.000Z", 200000));
   std::vector<pid_t> pids;
@@ -221,16 +225,10 @@ TEST_F(ServeStatusLineTest, TodayIsTheCallersDayNotTheDaemons) {
   // it is already 02:00 on March 3rd at noon UTC.
   testing::write_file(transcript_, request_line("0", "2026-03-02T09:00:00.000Z", 100000) +
                                        request_line("1", "2026-03-02T11:30:00.000Z", 100000));
-  testing::DaemonProcess daemon(dir_.path(),
-                                {"--listen", "127.0.0.1:0", "--no-otlp", "--ledger",
-                                 dir_ / "ledger.db"},
-                                env(), std::chrono::seconds(30));
+  auto daemon_owner = start_daemon();
+  testing::DaemonProcess& daemon = *daemon_owner;
   ASSERT_NE(daemon.port(), 0) << daemon.err();
   std::string socket = socket_for("ledger.db");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!std::filesystem::exists(socket) && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
   ASSERT_TRUE(std::filesystem::exists(socket)) << daemon.err();
   RunResult kiritimati = statusline("ledger.db", "Pacific/Kiritimati");
   ASSERT_EQ(kiritimati.exit_code, 0) << kiritimati.err;
