@@ -126,8 +126,8 @@ class Statement {
   // Prepares a deferred statement; false (and the error kept for step()) if SQLite refused.
   bool ensure_prepared();
   std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
-  // Owned by the Database. A statement may outlive it: sqlite3_close_v2 keeps the connection
-  // until its last statement is finalized.
+  // Owned by the Database. A prepared statement may outlive it (sqlite3_close_v2 keeps the
+  // connection until its last statement is finalized); a deferred one not yet prepared may not.
   sqlite3* db_ = nullptr;
   std::weak_ptr<StatementCache> cache_;  // where it goes back when destroyed (prepare())
   std::string cache_key_;               // its SQL
