@@ -701,10 +701,8 @@ class Ingestor {
     Instant end = now + std::chrono::minutes(1);
     Instant window_start = now - kActiveSessionWindow;
     Instant requests_from = day_start;  // today's rows before this are in the rollup totals
-    constexpr auto kBucket = ledger::Ledger::kRollupBucket;
-    if (day_start.time_since_epoch() % kBucket == std::chrono::milliseconds(0)) {
-      Instant whole_end =
-          std::max(day_start, Instant(end.time_since_epoch() - end.time_since_epoch() % kBucket));
+    if (ledger::Ledger::rollup_bucket_start(day_start) == day_start) {
+      Instant whole_end = std::max(day_start, ledger::Ledger::rollup_bucket_start(end));
       if (auto totals = ledger_.rollup_totals(day_start, whole_end, analytics::CostMode::kAuto)) {
         state->today_tokens = totals->tokens;
         state->today_cost = totals->computed_cost;

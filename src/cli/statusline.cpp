@@ -181,10 +181,8 @@ Result<Figures> compute(const ledger::Ledger& ledger, const TimeZone& zone,
   Instant day_start = zone.start_of_day(today);
   Instant day_end = zone.start_of_day(
       date_key(std::chrono::sys_days(ymd_of(today)) + std::chrono::days(1)));
-  auto on_bucket = [](Instant t) {
-    return t.time_since_epoch() % ledger::Ledger::kRollupBucket == std::chrono::milliseconds(0);
-  };
-  if (on_bucket(day_start) && on_bucket(day_end)) {
+  if (ledger::Ledger::rollup_bucket_start(day_start) == day_start &&
+      ledger::Ledger::rollup_bucket_start(day_end) == day_end) {
     // One sum over today's rollup buckets.
     auto totals = ledger.rollup_totals(day_start, day_end, analytics::CostMode::kAuto);
     if (!totals) {
@@ -476,6 +474,32 @@ Result<StatusLineJob> decode_statusline_job(std::string_view bytes) {
   return job;
 }
 
+namespace {
+
+// answer_statusline once the input is parsed (the command parsed it already, for its fallback).
+Result<std::string> answer_parsed(ledger::Ledger& ledger, const StatusLineJob& job,
+                                  const ingest::StatusLineInput& in,
+                                  const std::function<void(const std::string&)>& catch_up) {
+  auto zone = TimeZone::locate(job.timezone);
+  if (!zone) {
+    return tl::unexpected(zone.error());
+  }
+  if (auto s = record_input(ledger, in, job.now); !s) {
+    log_reason("recording the status line input failed: " + s.error().message);
+  }
+  if (!in.transcript_path.empty()) {
+    catch_up(in.transcript_path);
+  }
+  auto figures = compute(ledger, *zone, job.plan, job.now);
+  if (!figures) {
+    return tl::unexpected(figures.error());
+  }
+  Fields fields = fields_of(in, *figures, job.now, job.colour);
+  return job.format.empty() ? render_line(fields, *figures) : render_template(job.format, fields);
+}
+
+}  // namespace
+
 Result<std::string> answer_statusline(
     ledger::Ledger& ledger, const StatusLineJob& job,
     const std::function<void(const std::string& transcript)>& catch_up) {
@@ -483,22 +507,7 @@ Result<std::string> answer_statusline(
   if (!in) {
     return tl::unexpected(in.error());
   }
-  auto zone = TimeZone::locate(job.timezone);
-  if (!zone) {
-    return tl::unexpected(zone.error());
-  }
-  if (auto s = record_input(ledger, *in, job.now); !s) {
-    log_reason("recording the status line input failed: " + s.error().message);
-  }
-  if (!in->transcript_path.empty()) {
-    catch_up(in->transcript_path);
-  }
-  auto figures = compute(ledger, *zone, job.plan, job.now);
-  if (!figures) {
-    return tl::unexpected(figures.error());
-  }
-  Fields fields = fields_of(*in, *figures, job.now, job.colour);
-  return job.format.empty() ? render_line(fields, *figures) : render_template(job.format, fields);
+  return answer_parsed(ledger, job, *in, catch_up);
 }
 
 int run_statusline(const StatusLineOptions& o) {
@@ -550,7 +559,7 @@ int run_statusline(const StatusLineOptions& o) {
     return fail_soft(ledger.error().message);
   }
   ledger->defer_checkpoints();
-  auto line = answer_statusline(*ledger, job, [&](const std::string& transcript) {
+  auto line = answer_parsed(*ledger, job, *in, [&](const std::string& transcript) {
     catch_up_session(*ledger, transcript);
   });
   if (!line) {

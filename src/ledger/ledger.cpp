@@ -688,7 +688,7 @@ Result<analytics::RequestRow> read_sums(Statement& stmt, Instant instant) {
 Result<analytics::RequestRow> Ledger::rollup_totals(Instant from, Instant to,
                                                     analytics::CostMode mode) const {
   const std::int64_t bucket = kRollupBucket.count();
-  if (to_epoch_ms(from) % bucket != 0 || to_epoch_ms(to) % bucket != 0) {
+  if (rollup_bucket_start(from) != from || rollup_bucket_start(to) != to) {
     return fail(Errc::kInvalidInput,
                 "rollup_totals: the range must start and end on a quarter hour");
   }

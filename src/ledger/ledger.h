@@ -195,8 +195,12 @@ class Ledger {
   // The newest request with `from` <= ts < `to`: its instant and model.
   Result<std::optional<std::pair<Instant, std::string>>> newest_request(Instant from,
                                                                         Instant to) const;
-  // The width of a rollup bucket.
+  // The width of a rollup bucket: a UTC quarter hour.
   static constexpr std::chrono::milliseconds kRollupBucket{900'000};
+  // The start of the rollup bucket holding t; t itself when it starts one.
+  static Instant rollup_bucket_start(Instant t) {
+    return t - (t.time_since_epoch() % kRollupBucket + kRollupBucket) % kRollupBucket;
+  }
 
   // The requests with `from` <= ts <= `to` summed into one row: `count` requests, their tokens,
   // and their cost in CostMode::kAuto as reported_cost and computed_cost. Its instant is `to`.
