@@ -90,9 +90,15 @@ const NpmClients& npm_clients() {
     std::filesystem::create_directories(c.dir);
     int lock = ::open((c.dir + "/.install.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     ::flock(lock, LOCK_EX);
+    // Other test processes may be running node from this directory: a file is replaced by a
+    // rename, never rewritten in place, and only when it changed.
     for (const char* file : {"package.json", "package-lock.json", "send.js"}) {
-      std::filesystem::copy_file(source + "/" + file, c.dir + "/" + file,
+      std::string from = source + "/" + file;
+      std::string to = c.dir + "/" + file;
+      if (testing::slurp(from) == testing::slurp(to)) continue;
+      std::filesystem::copy_file(from, to + ".new",
                                  std::filesystem::copy_options::overwrite_existing);
+      std::filesystem::rename(to + ".new", to);
     }
     std::string stamp = c.dir + "/node_modules/.ccgauge-installed-lock";
     if (testing::slurp(stamp) != testing::slurp(c.dir + "/package-lock.json")) {
