@@ -35,6 +35,9 @@ export CLAUDE_CONFIG_DIR=$DATA HOME=$TMP NO_COLOR=1 CCGAUGE_URL=http://127.0.0.1
 unset XDG_STATE_HOME XDG_DATA_HOME CLAUDE_PROJECT_DIR
 LEDGER=$TMP/ledger.db
 "$CCGAUGE" daily --json --ledger "$LEDGER" > /dev/null  # the ledger is current
+# ...and finished: the first report leaves its indexes and checkpoint to a background process
+# (ledger::checkpoint_in_background), which holds this lock until done.
+flock "$LEDGER.checkpoint.lock" true
 echo "ledger: $(du -h "$LEDGER" | cut -f1) for a $SIZE history"
 
 # The payloads, written before the clock starts: one session's activity, each tool call with

@@ -28,6 +28,9 @@ fi
 export CLAUDE_CONFIG_DIR=$DATA HOME=$TMP NO_COLOR=1
 LEDGER=$TMP/ledger.db
 "$CCGAUGE" daily --json --ledger "$LEDGER" > /dev/null  # the ledger is current
+# ...and finished: the first report leaves its indexes and checkpoint to a background process
+# (ledger::checkpoint_in_background), which holds this lock until done.
+flock "$LEDGER.checkpoint.lock" true
 
 # A live session: its transcript gets a new response before each call.
 SESSION=$DATA/projects/-bench-live/live-session.jsonl

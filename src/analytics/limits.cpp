@@ -132,6 +132,8 @@ struct LimitsBuilder::Impl {
   LimitsOptions options;
   std::optional<BlocksBuilder> blocks;
   std::vector<Entry> history;
+  // Pre-summed usage since a window's start (add_window_usage), used instead of `history`.
+  std::vector<std::pair<Instant, Entry>> window_usage;
   TokenCounts recent_tokens;
   Nanodollars recent_cost = 0;
   // Newest samples per window; stale and current alike (a stale weekly reset still tells the
@@ -195,6 +197,14 @@ void LimitsBuilder::Impl::apply_official(WindowState& w, std::chrono::millisecon
 }
 
 void LimitsBuilder::Impl::fill_usage(WindowState& w, Instant from) const {
+  for (const auto& [start, e] : window_usage) {
+    if (start == from) {
+      w.tokens += e.tokens;
+      w.cost += e.cost;
+      w.requests += e.count;
+      return;
+    }
+  }
   for (const Entry& e : history) {
     if (e.first >= from && e.first <= options.now) {
       w.tokens += e.tokens;
@@ -495,6 +505,23 @@ Instant LimitsBuilder::history_needed_from() const {
     from = std::min(from, now - kSevenDays * 2);
   }
   return from;
+}
+
+std::optional<std::pair<Instant, Instant>> LimitsBuilder::window_starts() const {
+  auto five = impl_->current_official("five_hour");
+  auto seven = impl_->current_official("seven_day");
+  if (!five || !five->sample.resets_at_epoch_s || !seven || !seven->sample.resets_at_epoch_s) {
+    return std::nullopt;
+  }
+  // As apply_official() sets them.
+  return std::make_pair(Instant(std::chrono::seconds(*five->sample.resets_at_epoch_s)) - kFiveHours,
+                        Instant(std::chrono::seconds(*seven->sample.resets_at_epoch_s)) -
+                            kSevenDays);
+}
+
+void LimitsBuilder::add_window_usage(Instant start, const RequestRow& sums) {
+  impl_->window_usage.emplace_back(
+      start, Entry{start, start, sums.tokens, cost_under(sums, CostMode::kAuto), sums.count});
 }
 
 }  // namespace ccgauge::analytics

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "analytics/reports.h"
@@ -122,6 +123,13 @@ class LimitsBuilder {
   // when official readings (or plan budgets) cover both, else eight weeks for the P90
   // estimates. Rows before this instant may still be added; they change nothing.
   Instant history_needed_from() const;
+
+  // When finish() needs no history rows at all, only each window's usage since its start (both
+  // windows have a current official reading with its reset, the status line's common case):
+  // the two starts, the five-hour window's first. Then give add_window_usage() the sum of the
+  // rows whose first instant is in [start, now] for each, instead of add_history().
+  std::optional<std::pair<Instant, Instant>> window_starts() const;
+  void add_window_usage(Instant start, const RequestRow& sums);
 
  private:
   struct Impl;

@@ -181,30 +181,12 @@ Result<Figures> compute(const ledger::Ledger& ledger, const TimeZone& zone,
   Instant day_start = zone.start_of_day(today);
   Instant day_end = zone.start_of_day(
       date_key(std::chrono::sys_days(ymd_of(today)) + std::chrono::days(1)));
-  if (ledger::Ledger::rollup_bucket_start(day_start) == day_start &&
-      ledger::Ledger::rollup_bucket_start(day_end) == day_end) {
-    // One sum over today's rollup buckets.
-    auto totals = ledger.rollup_totals(day_start, day_end, analytics::CostMode::kAuto);
-    if (!totals) {
-      return tl::unexpected(totals.error());
-    }
-    f.today = totals->computed_cost;
-  } else {
-    // A day that starts off a quarter hour (historical local mean times): the rollup rows of
-    // the day's local date, row by row (each carries its first request's instant).
-    ledger::RequestQuery q;
-    q.from = day_start - ledger::Ledger::kRollupBucket;
-    q.to = day_end;
-    if (auto s = ledger.for_each_rollup(q, analytics::CostMode::kAuto,
-                                        [&](const analytics::RequestRow& row) {
-                                          if (zone.local_date(row.instant) == today) {
-                                            f.today += row.computed_cost;
-                                          }
-                                        });
-        !s) {
-      return tl::unexpected(s.error());
-    }
+  // The rows a daily report would place on today's date (by their first request).
+  auto totals = ledger.rollup_totals(day_start, day_end, analytics::CostMode::kAuto);
+  if (!totals) {
+    return tl::unexpected(totals.error());
   }
+  f.today = totals->computed_cost;
   ledger::LimitsQuery lq;
   lq.now = now;
   lq.plan = plan;

@@ -2331,8 +2331,11 @@ Result<Plan> make_plan(const GeneratorOptions& options) {
       s.subagent_budgets.push_back(static_cast<std::uint64_t>(w / total_weight * target));
       all += s.subagent_budgets.back();
     }
-    // Fit the session inside the span: start earlier, and compress its clock if needed.
-    const auto duration = static_cast<std::int64_t>(static_cast<double>(all) * kMsPerByte);
+    // Fit the session inside the span: start earlier, and compress its clock if needed. The
+    // estimate is doubled: large sessions run past it, and a session that reaches hard_end_ms
+    // writes the rest of its lines a millisecond apart (2,000 requests in one minute at 1 GiB).
+    const auto duration =
+        static_cast<std::int64_t>(static_cast<double>(all) * kMsPerByte * 2.0);
     const std::int64_t margin = 2 * 3'600'000;
     if (s.start_ms + duration > range_end - margin) {
       s.start_ms = std::max(range_begin, range_end - margin - duration);

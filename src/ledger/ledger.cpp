@@ -688,19 +688,19 @@ Result<analytics::RequestRow> read_sums(Statement& stmt, Instant instant) {
 Result<analytics::RequestRow> Ledger::rollup_totals(Instant from, Instant to,
                                                     analytics::CostMode mode) const {
   const std::int64_t bucket = kRollupBucket.count();
-  if (rollup_bucket_start(from) != from || rollup_bucket_start(to) != to) {
-    return fail(Errc::kInvalidInput,
-                "rollup_totals: the range must start and end on a quarter hour");
-  }
+  // A row's earliest request lies in its own bucket: the key range first, then the exact test.
   auto stmt = db_.prepare(fmt::format(
       "SELECT sum(requests), sum(input), sum(output), sum(cache_write_5m), sum(cache_write_1h), "
       "sum(cache_read), sum(web_search), sum(web_fetch), sum({}) FROM usage_rollup "
-      "WHERE bucket >= ?1 AND bucket < ?2",
+      "WHERE bucket >= ?1 AND bucket <= ?2 AND first_ts >= ?3 AND first_ts < ?4",
       rollup_cost_column(mode)));
   if (!stmt) {
     return tl::unexpected(stmt.error());
   }
-  stmt->bind(1, to_epoch_ms(from) / bucket).bind(2, to_epoch_ms(to) / bucket);
+  stmt->bind(1, to_epoch_ms(rollup_bucket_start(from)) / bucket)
+      .bind(2, to_epoch_ms(rollup_bucket_start(to - std::chrono::milliseconds(1))) / bucket)
+      .bind(3, to_epoch_ms(from))
+      .bind(4, to_epoch_ms(to));
   return read_sums(*stmt, from);
 }
 

@@ -187,9 +187,11 @@ class Ledger {
   Status for_each_rollup(const RequestQuery& query, analytics::CostMode mode,
                          const std::function<void(const analytics::RequestRow&)>& fn) const;
 
-  // The requests with `from` <= ts < `to` summed from the rollups into one row: `count`
-  // requests, their tokens, and their cost under `mode` as computed_cost. Both instants must fall
-  // on a quarter hour (a day's bounds do, in every time zone in use today).
+  // The rollup rows whose earliest request has `from` <= ts < `to`, summed into one row:
+  // `count` requests, their tokens, and their cost under `mode` as computed_cost; the rows a
+  // report or the limits engine reading for_each_rollup() would place in that range. When both
+  // instants fall on a quarter hour (a day's bounds do, in every time zone in use today), these
+  // are exactly the requests with `from` <= ts < `to`.
   Result<analytics::RequestRow> rollup_totals(Instant from, Instant to,
                                               analytics::CostMode mode) const;
   // The newest request with `from` <= ts < `to`: its instant and model.

@@ -30,15 +30,27 @@ Result<analytics::LimitsReport> read_limits(const Ledger& ledger, const LimitsQu
     builder.add_sample(s);
   }
 
-  RequestQuery history;
-  history.from = builder.history_needed_from();
-  history.to = query.now + std::chrono::minutes(1);
-  if (auto s = ledger.for_each_rollup(history, analytics::CostMode::kAuto,
-                                      [&](const analytics::RequestRow& row) {
-                                        builder.add_history(row);
-                                      });
-      !s) {
-    return tl::unexpected(s.error());
+  if (auto starts = builder.window_starts()) {
+    // Both windows official: two sums instead of a week of rows.
+    for (Instant start : {starts->first, starts->second}) {
+      auto usage = ledger.rollup_totals(start, query.now + std::chrono::milliseconds(1),
+                                        analytics::CostMode::kAuto);
+      if (!usage) {
+        return tl::unexpected(usage.error());
+      }
+      builder.add_window_usage(start, *usage);
+    }
+  } else {
+    RequestQuery history;
+    history.from = builder.history_needed_from();
+    history.to = query.now + std::chrono::minutes(1);
+    if (auto s = ledger.for_each_rollup(history, analytics::CostMode::kAuto,
+                                        [&](const analytics::RequestRow& row) {
+                                          builder.add_history(row);
+                                        });
+        !s) {
+      return tl::unexpected(s.error());
+    }
   }
   // The recent burn rate needs only the sums of the last minutes' requests.
   auto recent = ledger.sum_requests(query.now - options.recent, query.now);

@@ -213,10 +213,72 @@ TEST(LimitsTest, CustomBudgetsAndPlanNames) {
 TEST(LimitsTest, HistoryNeededIsShortOnlyWhenBothWindowsAreOfficial) {
   LimitsBuilder b(options());
   EXPECT_EQ(b.history_needed_from(), kNow - std::chrono::weeks(8));
+  EXPECT_FALSE(b.window_starts());
   b.add_sample(sample(kNow - 1min, "statusline", "five_hour", 10.0, kNow + 1h));
   EXPECT_EQ(b.history_needed_from(), kNow - std::chrono::weeks(8));
+  EXPECT_FALSE(b.window_starts());
   b.add_sample(sample(kNow - 1min, "statusline", "seven_day", 10.0, kNow + 48h));
   EXPECT_EQ(b.history_needed_from(), kNow + 48h - std::chrono::days(7));
+  ASSERT_TRUE(b.window_starts());
+  EXPECT_EQ(b.window_starts()->first, kNow + 1h - 5h);
+  EXPECT_EQ(b.window_starts()->second, kNow + 48h - std::chrono::days(7));
+
+  // A plan budget covers a window without telling where it starts: rows are needed.
+  LimitsBuilder plan(options(*named_plan("max5")));
+  plan.add_sample(sample(kNow - 1min, "statusline", "seven_day", 10.0, kNow + 48h));
+  EXPECT_FALSE(plan.window_starts());
+  // A reading without its reset neither.
+  LimitsBuilder no_reset(options());
+  no_reset.add_sample(sample(kNow - 1min, "statusline", "five_hour", 10.0, std::nullopt));
+  no_reset.add_sample(sample(kNow - 1min, "statusline", "seven_day", 10.0, kNow + 48h));
+  EXPECT_FALSE(no_reset.window_starts());
+}
+
+TEST(LimitsTest, WindowSumsGiveTheSameReportAsTheRows) {
+  std::vector<RequestRow> rows;
+  for (int i = 0; i < 200; ++i) {
+    rows.push_back(request(kNow - std::chrono::minutes(i * 53 % 12'000), 100 + i, 300 + 7 * i,
+                           0.01 * (i % 17 + 1)));
+  }
+  auto with = [&](LimitsBuilder& b) {
+    b.add_sample(sample(kNow - 2min, "statusline", "five_hour", 37.5, kNow + 2h + 7min));
+    b.add_sample(sample(kNow - 2min, "statusline", "seven_day", 12.0, kNow + 75h + 11min));
+    for (const RequestRow& r : rows) {
+      if (kNow - r.instant <= 10min) b.add_recent(r);
+    }
+  };
+  LimitsBuilder by_rows(options());
+  with(by_rows);
+  for (const RequestRow& r : rows) by_rows.add_history(r);
+  LimitsBuilder by_sums(options());
+  with(by_sums);
+  auto starts = by_sums.window_starts();
+  ASSERT_TRUE(starts);
+  for (Instant start : {starts->first, starts->second}) {
+    RequestRow sum;
+    sum.count = 0;
+    for (const RequestRow& r : rows) {
+      if (r.instant >= start && r.instant <= kNow) {
+        sum.tokens += r.tokens;
+        sum.computed_cost += r.computed_cost;
+        sum.count += r.count;
+      }
+    }
+    by_sums.add_window_usage(start, sum);
+  }
+  LimitsReport a = by_rows.finish();
+  LimitsReport b = by_sums.finish();
+  for (auto [x, y] : {std::pair{&a.five_hour, &b.five_hour}, {&a.seven_day, &b.seven_day}}) {
+    EXPECT_GT(x->requests, 0);
+    EXPECT_EQ(x->requests, y->requests);
+    EXPECT_EQ(x->tokens, y->tokens);
+    EXPECT_EQ(x->cost, y->cost);
+    EXPECT_EQ(x->start, y->start);
+    EXPECT_EQ(x->exhausted_at, y->exhausted_at);
+    EXPECT_EQ(x->sustainable_cost_per_hour_usd, y->sustainable_cost_per_hour_usd);
+    EXPECT_EQ(x->recent_rate.percent_per_hour, y->recent_rate.percent_per_hour);
+  }
+  EXPECT_LT(a.five_hour.requests, a.seven_day.requests);
 }
 
 TEST(LimitsTest, FutureSamplesAndRowsAreIgnored) {

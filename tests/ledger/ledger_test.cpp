@@ -198,10 +198,27 @@ TEST(Ledger, SumsOfRequestsAndRollupCostsMatchTheRowsTheyStandFor) {
   EXPECT_EQ(totals->computed_cost, four);
   EXPECT_EQ(totals->count, 4);
   EXPECT_EQ(totals->tokens.output, 10 + 20 + 40 + 80);
-  auto misaligned = ledger->rollup_totals(from_epoch_ms(t0 + 1), from_epoch_ms(t0 + quarter),
-                                          analytics::CostMode::kCalculate);
-  ASSERT_FALSE(misaligned);
-  EXPECT_EQ(misaligned.error().code, Errc::kInvalidInput);
+  // Off the quarter hours, a row counts where its first request is, as in the reports: the
+  // first quarter hour's row (t0 and t0 + 5) is in [t0, t0 + 1) and not in [t0 + 1, ...).
+  auto first = ledger->rollup_totals(from_epoch_ms(t0), from_epoch_ms(t0 + 1),
+                                     analytics::CostMode::kCalculate);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->count, 2);
+  EXPECT_EQ(first->tokens.output, 10 + 20);
+  auto later = ledger->rollup_totals(from_epoch_ms(t0 + 1), from_epoch_ms(t0 + 2 * quarter + 1),
+                                     analytics::CostMode::kCalculate);
+  ASSERT_TRUE(later) << later.error().message;
+  EXPECT_EQ(later->count, 3);
+  EXPECT_EQ(later->tokens.output, 40 + 80 + 160);
+  auto last_excluded = ledger->rollup_totals(from_epoch_ms(t0 + 1),
+                                             from_epoch_ms(t0 + 2 * quarter),
+                                             analytics::CostMode::kCalculate);
+  ASSERT_TRUE(last_excluded);
+  EXPECT_EQ(last_excluded->count, 2);
+  auto empty = ledger->rollup_totals(from_epoch_ms(t0 + 2), from_epoch_ms(t0 + 2),
+                                     analytics::CostMode::kCalculate);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->count, 0);
 
   auto newest = ledger->newest_request(from_epoch_ms(t0), from_epoch_ms(t0 + 2 * quarter));
   ASSERT_TRUE(newest && *newest);
