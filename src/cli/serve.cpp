@@ -21,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <utility>
 #include <thread>
 
 #include "cli/daemon.h"
@@ -148,6 +149,10 @@ constexpr auto kOtlpRetry = std::chrono::milliseconds(200);
 constexpr auto kEventsPoll = std::chrono::seconds(1);
 // A spool append is drained this long after it is seen.
 constexpr auto kSpoolSettle = std::chrono::milliseconds(50);
+// A transcript change is caught up this long after it is seen: Claude Code calls its status
+// line right after it writes, and on two cores a catch-up at once would take the CPU from that
+// command, whose job catches up the same transcript first.
+constexpr auto kTranscriptSettle = std::chrono::milliseconds(25);
 // How long a status line job may wait for the ingest thread (it may be in a catch-up) before
 // the command is told to do the work itself.
 constexpr auto kStatusLineWait = std::chrono::milliseconds(800);
@@ -349,13 +354,17 @@ class Ingestor {
       }
     };
     auto next_events = std::chrono::steady_clock::now() + kEventsPoll;
+    // Transcript changes seen and not yet caught up (kTranscriptSettle).
+    std::set<std::string> changed_files;
+    bool rescan_all = false;
+    auto transcripts_due = kNone;
     while (!stopping) {
       pollfd fds[4] = {{wake_fd_, POLLIN, 0},
                        {watcher_ ? watcher_->fd() : -1, POLLIN, 0},
                        {sink_ ? sink_->fd() : -1, POLLIN, 0},
                        {spool_watch_fd_, POLLIN, 0}};
       auto now = std::chrono::steady_clock::now();
-      auto wake_at = std::min({next_tick, usage_recompute, next_events});
+      auto wake_at = std::min({next_tick, usage_recompute, next_events, transcripts_due});
       if (otlp_retry_) {
         wake_at = std::min(wake_at, now + kOtlpRetry);
       }
@@ -388,18 +397,20 @@ class Ingestor {
       }
       if (watcher_ && (fds[1].revents & POLLIN) != 0) {
         ingest::WatchBatch batch = watcher_->drain();
-        if (batch.rescan_all) {
-          if (catch_up({})) {
-            usage_changed();
-          }
-        } else if (!batch.changed.empty()) {
-          std::vector<std::string> files;
-          for (const auto& p : batch.changed) {
-            files.push_back(p.string());
-          }
-          if (catch_up(std::move(files))) {
-            usage_changed();
-          }
+        rescan_all = rescan_all || batch.rescan_all;
+        for (const auto& p : batch.changed) {
+          changed_files.insert(p.string());
+        }
+        if ((rescan_all || !changed_files.empty()) && transcripts_due == kNone) {
+          transcripts_due = std::chrono::steady_clock::now() + kTranscriptSettle;
+        }
+      }
+      if (std::chrono::steady_clock::now() >= transcripts_due) {
+        transcripts_due = kNone;
+        std::vector<std::string> files(changed_files.begin(), changed_files.end());
+        changed_files.clear();
+        if (std::exchange(rescan_all, false) ? catch_up({}) : catch_up(std::move(files))) {
+          usage_changed();
         }
       }
       now = std::chrono::steady_clock::now();
