@@ -601,16 +601,22 @@ TEST_F(OtlpStatus, AFullSinkAnswers429WithRetryAfterAndResourceExhaustedWithRetr
   EXPECT_EQ(refused.header("retry-after"), "1");
   EXPECT_GE(accepted, 1);
 
-  // gRPC: RESOURCE_EXHAUSTED, with a google.rpc.RetryInfo in the status details.
+  // gRPC: RESOURCE_EXHAUSTED, with a google.rpc.RetryInfo in the status details. The ingest
+  // thread may still take what the sink holds into its one refused batch (on a loaded machine
+  // it wakes late), leaving room for one more export: that one is accepted, and counted.
   auto channel = grpc::CreateChannel(fmt::format("127.0.0.1:{}", daemon.grpc_port()),
                                      grpc::InsecureChannelCredentials());
   auto stub = pb::pb_collector_logs::LogsService::NewStub(channel);
-  pb::pb_collector_logs::ExportLogsServiceRequest request;
-  ASSERT_TRUE(request.ParseFromString(logs_request("grpc", 1)));
-  pb::pb_collector_logs::ExportLogsServiceResponse response;
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + 5s);
-  grpc::Status status = stub->Export(&context, request, &response);
+  grpc::Status status;
+  for (int i = 0; i < 3 && status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED; ++i) {
+    pb::pb_collector_logs::ExportLogsServiceRequest request;
+    ASSERT_TRUE(request.ParseFromString(logs_request(fmt::format("g{}", i), 1)));
+    pb::pb_collector_logs::ExportLogsServiceResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 5s);
+    status = stub->Export(&context, request, &response);
+    accepted += status.ok() ? 1 : 0;
+  }
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
   EXPECT_EQ(status.error_details(), cli::rpc_status_bytes(8, status.error_message(), 1));
   EXPECT_NE(status.error_details().find("type.googleapis.com/google.rpc.RetryInfo"),
