@@ -17,6 +17,7 @@
 #include "cli/cli_options.h"
 #include "cli/commands.h"
 #include "cli/environment.h"
+#include "cli/fast_args.h"
 
 namespace ccgauge::cli {
 namespace {
@@ -367,97 +368,19 @@ int run_parsed(int argc, char** argv) {
   return run_period_report(analytics::PeriodKind::kDaily, defaults, "sunday", std::nullopt);
 }
 
-// `statusline` runs on every Claude Code screen update and must answer in a few milliseconds:
-// building the whole CLI11 command tree costs about a millisecond, so its few options are read
-// here directly. Unknown arguments are ignored rather than refused, so that a status line never
-// breaks over a flag.
-std::optional<int> run_statusline_fast(int argc, char** argv) {
-  if (argc < 2 || std::string_view(argv[1]) != "statusline") {
-    return std::nullopt;
+// `statusline`, `hook` and `emit` run on every screen update, hook event and harness step: they
+// are reached without building the CLI11 tree (fast_args.h). `emit` parses its own (run_emit).
+std::optional<int> run_fast(int argc, char** argv) {
+  if (auto o = statusline_fast_args(argc, argv)) {
+    return run_statusline(*o);
   }
-  if (argc >= 3 && (std::string_view(argv[2]) == "install" ||
-                    std::string_view(argv[2]) == "uninstall")) {
-    return std::nullopt;  // Not on Claude Code's hot path: CLI11 parses these.
+  if (auto o = hook_fast_args(argc, argv)) {
+    return run_hook(*o);
   }
-  StatusLineOptions options;
-  for (int i = 2; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    auto value = [&](std::string_view name) -> std::optional<std::string> {
-      if (arg == name && i + 1 < argc) {
-        return std::string(argv[++i]);
-      }
-      if (arg.size() > name.size() + 1 && arg.substr(0, name.size()) == name &&
-          arg[name.size()] == '=') {
-        return std::string(arg.substr(name.size() + 1));
-      }
-      return std::nullopt;
-    };
-    if (auto v = value("--ledger")) {
-      options.ledger_path = *v;
-    } else if (auto z = value("--timezone")) {
-      options.timezone = *z;
-    } else if (auto z2 = value("-z")) {
-      options.timezone = *z2;
-    } else if (auto f = value("--format")) {
-      options.format = *f;
-    } else if (auto p = value("--plan")) {
-      options.plan.plan = *p;
-    } else if (arg == "--color") {
-      options.color = true;
-    } else if (arg == "--no-color") {
-      options.color = false;
-    } else if (arg == "-h" || arg == "--help") {
-      return std::nullopt;  // CLI11 prints the help.
-    }
-  }
-  return run_statusline(options);
-}
-
-// `ccgauge serve ...` runs ccgauge-daemon (installed next to ccgauge) with the same arguments.
-int exec_daemon(int argc, char** argv) {
-  std::filesystem::path daemon = std::filesystem::path(self_executable()).parent_path() /
-                                 "ccgauge-daemon";
-  std::vector<char*> args;
-  std::string name = "ccgauge-daemon";
-  args.push_back(name.data());
-  for (int i = 2; i < argc; ++i) {
-    args.push_back(argv[i]);
-  }
-  args.push_back(nullptr);
-  ::execv(daemon.c_str(), args.data());
-  std::fprintf(stderr, "ccgauge: error: cannot run %s: %s (it is built and installed next to "
-               "ccgauge)\n", daemon.c_str(), std::strerror(errno));
-  return 1;
-}
-
-// `hook` runs on every hook event and `emit` in harness loops: like the status line, they are
-// reached without building the CLI11 tree. `hook` ignores arguments it does not know (a hook
-// must never fail over a flag); `emit` parses its own (run_emit).
-std::optional<int> run_hook_or_emit_fast(int argc, char** argv) {
-  if (argc < 2) {
-    return std::nullopt;
-  }
-  std::string_view command = argv[1];
-  if (command == "emit") {
+  if (argc >= 2 && std::string_view(argv[1]) == "emit") {
     return run_emit(std::vector<std::string>(argv + 2, argv + argc));
   }
-  if (command != "hook") {
-    return std::nullopt;
-  }
-  HookCommandOptions options;
-  for (int i = 2; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--ledger" && i + 1 < argc) {
-      options.ledger_path = argv[++i];
-    } else if (arg.starts_with("--ledger=")) {
-      options.ledger_path = std::string(arg.substr(9));
-    } else if (arg == "--tool-input") {
-      options.tool_input = true;
-    } else if (arg == "-h" || arg == "--help") {
-      return std::nullopt;  // CLI11 prints the help.
-    }
-  }
-  return run_hook(options);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -467,10 +390,7 @@ int run(int argc, char** argv) {
     return exec_daemon(argc, argv);
   }
   try {
-    if (auto rc = run_statusline_fast(argc, argv)) {
-      return *rc;
-    }
-    if (auto rc = run_hook_or_emit_fast(argc, argv)) {
+    if (auto rc = run_fast(argc, argv)) {
       return *rc;
     }
     return run_parsed(argc, argv);

@@ -13,16 +13,6 @@
 
 namespace ccgauge::cli {
 
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return (v != nullptr && *v != '\0') ? std::string(v) : fallback;
-}
-
-std::string ccgauge_config_dir() {
-  std::string xdg = env_or("XDG_CONFIG_HOME", env_or("HOME", ".") + "/.config");
-  return env_or("CCGAUGE_CONFIG_DIR", xdg + "/ccgauge");
-}
-
 Result<pricing::PriceTable> load_price_table() {
   return pricing::PriceTable::with_overrides(ccgauge_config_dir() + "/pricing.json");
 }
@@ -89,13 +79,13 @@ Status merge_config_file(const std::string& path, PlanFlags& flags) {
 }  // namespace
 
 Result<analytics::PlanLimits> load_plan(const PlanFlags& given) {
+  return load_plan_from(with_plan_from_environment(given), plan_config_file());
+}
+
+Result<analytics::PlanLimits> load_plan_from(const PlanFlags& given,
+                                             const std::string& config_file) {
   PlanFlags flags = given;
-  if (!flags.plan) {
-    if (std::string env = env_or("CCGAUGE_PLAN", ""); !env.empty()) {
-      flags.plan = env;
-    }
-  }
-  if (auto s = merge_config_file(ccgauge_config_dir() + "/config.json", flags); !s) {
+  if (auto s = merge_config_file(config_file, flags); !s) {
     return tl::unexpected(s.error());
   }
   analytics::PlanLimits plan;
@@ -170,28 +160,12 @@ std::string claude_settings_path() {
   return (dir / "settings.json").string();
 }
 
-std::string self_executable() {
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string("ccgauge") : exe.string();
-}
-
 void write_stdout(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   if (!text.empty() && text.back() != '\n') {
     std::fputc('\n', stdout);
   }
   std::fflush(stdout);
-}
-
-Instant now_instant() {
-  std::string pinned = env_or("CCGAUGE_NOW", "");
-  if (!pinned.empty()) {
-    if (auto t = parse_timestamp(pinned)) {
-      return *t;
-    }
-  }
-  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
 }  // namespace ccgauge::cli

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "analytics/limits.h"
 #include "core/result.h"
@@ -35,13 +36,29 @@ struct PlanFlags {
   std::optional<double> cost_7d;
 };
 Result<analytics::PlanLimits> load_plan(const PlanFlags& flags);
+// load_plan in two steps, for a caller that decides the inputs in one process and reads the
+// file in another (the status line through the daemon): the flags with CCGAUGE_PLAN filled in,
+// the config file's path, and the plan from those.
+PlanFlags with_plan_from_environment(PlanFlags flags);
+std::string plan_config_file();
+Result<analytics::PlanLimits> load_plan_from(const PlanFlags& flags, const std::string& config_file);
 
 // Claude Code's user settings file: settings.json in the first $CLAUDE_CONFIG_DIR entry, else
 // ~/.claude/settings.json.
 std::string claude_settings_path();
 
-// The absolute path of the running ccgauge binary (what settings.json should call).
+// The absolute path of the `ccgauge` command (what settings.json and the service should call):
+// the launcher (launcher_main.cpp), also when called from the full command behind it.
 std::string self_executable();
+
+// The full command's file name; the launcher runs it from its own directory.
+inline constexpr const char* kFullCommand = "ccgauge-cli";
+
+// Runs the program `name` from the directory of the running binary with `args` (args[0] first);
+// returns 1, having said why, only when that fails.
+int exec_beside_self(const char* name, std::vector<char*> args);
+// `ccgauge serve ...`: runs ccgauge-daemon with the arguments after "serve".
+int exec_daemon(int argc, char** argv);
 
 // The current instant; CCGAUGE_NOW (ISO 8601) pins it for reproducible output (tests,
 // screenshots).

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/statusline.h"
 #include "cli/environment.h"
 #include "cli/render_util.h"
 #include "cli/settings_file.h"
@@ -1000,18 +1001,21 @@ int run_hook(const HookCommandOptions& options) {
     log_reason("hook: " + input.error().message);
     return 0;
   }
-  ingest::HookParseOptions parse_options;
-  parse_options.tool_input_summary =
-      options.tool_input || env_or("CCGAUGE_HOOK_TOOL_INPUT", "") == "1";
-  auto event = ingest::parse_hook_event(*input, parse_options);
-  if (!event) {
-    std::string_view head = ingest::cut_utf8(*input, 80);
-    log_reason(fmt::format("hook: {} (input began: {:?})", event.error().message, head));
-    return 0;
-  }
-  deliver_locally(ledger_path_or_default(options.ledger_path), hook_row(*event, now_instant()),
-                  "hook");
+  // The `ccgauge` launcher offered the input to a running daemon already (launcher_main.cpp).
+  record_hook(ledger_path_or_default(options.ledger_path), hook_job(options, std::move(*input)));
   return 0;
+}
+
+void record_hook(const std::string& ledger_path, const HookJob& job) {
+  ingest::HookParseOptions parse_options;
+  parse_options.tool_input_summary = job.tool_input;
+  auto event = ingest::parse_hook_event(job.input, parse_options);
+  if (!event) {
+    std::string_view head = ingest::cut_utf8(job.input, 80);
+    log_reason(fmt::format("hook: {} (input began: {:?})", event.error().message, head));
+    return;
+  }
+  deliver_locally(ledger_path, hook_row(*event, job.now), "hook");
 }
 
 int run_emit(const std::vector<std::string>& args) {

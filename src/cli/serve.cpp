@@ -22,6 +22,7 @@
 #include <mutex>
 #include <set>
 #include <utility>
+#include <variant>
 #include <thread>
 
 #include "cli/daemon.h"
@@ -323,7 +324,7 @@ class Ingestor {
   // A `ccgauge statusline` job (cli/statusline.h), done on the ingest thread, which owns the
   // ledger's writer; called from the status line server's thread. An error when the ingest
   // thread did not get to it within kStatusLineWait (the command then does the work itself).
-  Result<std::string> request_statusline(std::string job) {
+  Result<std::string> request_statusline(StatusLineJob job) {
     auto pending = std::make_shared<StatusLineRequest>();
     pending->job = std::move(job);
     auto answer = pending->answer.get_future();
@@ -466,13 +467,9 @@ class Ingestor {
       jobs.swap(statusline_jobs_);
     }
     for (const auto& pending : jobs) {
-      auto job = decode_statusline_job(pending->job);
-      if (!job) {
-        pending->answer.set_value(tl::unexpected(job.error()));
-        continue;
-      }
       pending->answer.set_value(answer_statusline(
-          ledger_, *job, [this](const std::string& transcript) { (void)catch_up({transcript}); }));
+          ledger_, pending->job,
+          [this](const std::string& transcript) { (void)catch_up({transcript}); }));
     }
     return !jobs.empty();
   }
@@ -954,7 +951,7 @@ class Ingestor {
   std::int64_t events_seen_ = 0;  // the newest event id published (or there at start)
   std::optional<ledger::SpoolClaim> spool_claim_;
   struct StatusLineRequest {
-    std::string job;
+    StatusLineJob job;
     std::promise<Result<std::string>> answer;
   };
   std::mutex statusline_mutex_;
@@ -1151,13 +1148,25 @@ int run_serve(const ServeOptions& o) {
     ::pthread_setname_np(::pthread_self(), "ccg-ingest");
     ingestor.run(stopping);
   });
-  // `ccgauge statusline` asks here while this daemon holds the spool claim (a second daemon on
-  // the same ledger does not listen).
+  // `ccgauge statusline` and `ccgauge hook` ask here while this daemon holds the spool claim (a
+  // second daemon on the same ledger does not listen). A status line job is done on the ingest
+  // thread; a hook is parsed here and spooled, as the command itself would (the spool is
+  // claimed, so record_hook spools it).
   std::unique_ptr<StatusLineServer> statusline_server;
   if (ledger::spool_is_claimed(ctx.spool_dir(), ctx.ledger_path())) {
     auto started = StatusLineServer::start(
         ledger::statusline_socket_for(ctx.spool_dir(), ctx.ledger_path()),
-        [&ingestor](std::string job) { return ingestor.request_statusline(std::move(job)); });
+        [&ingestor, &ctx](std::string bytes) -> Result<std::string> {
+          auto job = decode_job(bytes);
+          if (!job) {
+            return tl::unexpected(job.error());
+          }
+          if (auto* hook = std::get_if<HookJob>(&*job)) {
+            record_hook(ctx.ledger_path(), *hook);
+            return std::string();
+          }
+          return ingestor.request_statusline(std::move(std::get<StatusLineJob>(*job)));
+        });
     if (started) {
       statusline_server = std::move(*started);
     } else {

@@ -17,7 +17,8 @@
 namespace ccgauge::cli {
 namespace {
 
-// A job is Claude Code's status line JSON (the client reads at most 1 MiB) and a settings line.
+// A job is a settings line and Claude Code's status line or hook JSON (the launcher sends at
+// most 1 MiB).
 constexpr std::size_t kMaxJobBytes = (1 << 20) + (64 << 10);
 // A client that connected gets this long to send its job.
 constexpr int kReadTimeoutMs = 1000;

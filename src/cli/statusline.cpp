@@ -8,8 +8,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -346,113 +344,61 @@ std::string fallback_line(const ingest::StatusLineInput* in) {
   return line + " │ usage unavailable";
 }
 
-// How long `ccgauge statusline` waits for the daemon before doing the work itself.
-constexpr auto kDaemonWait = std::chrono::milliseconds(1000);
-
-// The daemon's answer (statusline.h), or nothing: no daemon listens, it did not answer within
-// kDaemonWait, or it had no line.
-std::optional<std::string> ask_daemon(const std::string& socket_path, const std::string& request) {
-  sockaddr_un addr{};
-  if (socket_path.size() >= sizeof(addr.sun_path)) {
-    return std::nullopt;
-  }
-  addr.sun_family = AF_UNIX;
-  std::copy(socket_path.begin(), socket_path.end(), addr.sun_path);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return std::nullopt;
-  }
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(kDaemonWait).count();
-  timeval wait{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait));
-  std::string answer;
-  bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
-  for (std::size_t sent = 0; ok && sent < request.size();) {
-    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    ok = n > 0;
-    sent += ok ? static_cast<std::size_t>(n) : 0;
-  }
-  ok = ok && ::shutdown(fd, SHUT_WR) == 0;
-  char buf[4096];
-  while (ok) {
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) {
-      ok = n == 0;
-      break;
-    }
-    answer.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  constexpr std::string_view kOk = "ok\n";
-  if (!ok || !answer.starts_with(kOk)) {
-    return std::nullopt;
-  }
-  return answer.substr(kOk.size());
-}
-
 }  // namespace
 
-std::string encode_statusline_job(const StatusLineJob& job) {
-  JsonWriter w(JsonWriter::Style::kCompact);
-  auto optional = [&](const char* key, const std::optional<std::int64_t>& v) {
-    w.key(key);
-    v ? w.value(*v) : w.null();
-  };
-  w.begin_object();
-  w.key("now").value(static_cast<std::int64_t>(to_epoch_ms(job.now)));
-  w.key("timezone").value(job.timezone);
-  w.key("colour").value(job.colour);
-  w.key("format").value(job.format);
-  w.key("plan").begin_object();
-  w.key("name").value(job.plan.name);
-  optional("tokens_5h", job.plan.tokens_5h);
-  optional("cost_5h", job.plan.cost_5h);
-  optional("tokens_7d", job.plan.tokens_7d);
-  optional("cost_7d", job.plan.cost_7d);
-  w.end_object();
-  w.end_object();
-  return w.take() + "\n" + job.input;
-}
-
-Result<StatusLineJob> decode_statusline_job(std::string_view bytes) {
+Result<std::variant<StatusLineJob, HookJob>> decode_job(std::string_view bytes) {
   std::size_t newline = bytes.find('\n');
   if (newline == std::string_view::npos) {
-    return fail(Errc::kInvalidInput, "status line job: no settings line");
+    return fail(Errc::kInvalidInput, "daemon job: no settings line");
   }
   auto settings = JsonValue::parse(bytes.substr(0, newline));
   if (!settings || !settings->is_object()) {
-    return fail(Errc::kInvalidInput, "status line job: the settings line is not a JSON object");
+    return fail(Errc::kInvalidInput, "daemon job: the settings line is not a JSON object");
   }
   auto member = [&](const JsonValue& object, std::string_view key, JsonValue::Type type)
       -> const JsonValue* {
     const JsonValue* v = object.find(key);
     return v != nullptr && v->type() == type ? v : nullptr;
   };
+  const JsonValue* kind = member(*settings, "kind", JsonValue::Type::kString);
   const JsonValue* now = member(*settings, "now", JsonValue::Type::kNumber);
+  auto mistyped = fail(Errc::kInvalidInput, "daemon job: a setting is missing or mistyped");
+  if (!kind || !now || !now->to_int64()) {
+    return mistyped;
+  }
+  std::string input(bytes.substr(newline + 1));
+  if (kind->as_string() == "hook") {
+    const JsonValue* tool_input = member(*settings, "tool_input", JsonValue::Type::kBool);
+    if (!tool_input) {
+      return mistyped;
+    }
+    return HookJob{from_epoch_ms(*now->to_int64()), tool_input->as_bool(), std::move(input)};
+  }
   const JsonValue* zone = member(*settings, "timezone", JsonValue::Type::kString);
   const JsonValue* colour = member(*settings, "colour", JsonValue::Type::kBool);
   const JsonValue* format = member(*settings, "format", JsonValue::Type::kString);
   const JsonValue* plan = member(*settings, "plan", JsonValue::Type::kObject);
-  const JsonValue* name = plan ? member(*plan, "name", JsonValue::Type::kString) : nullptr;
-  if (!now || !now->to_int64() || !zone || !colour || !format || !name) {
-    return fail(Errc::kInvalidInput, "status line job: a setting is missing or mistyped");
+  const JsonValue* file = plan ? member(*plan, "file", JsonValue::Type::kString) : nullptr;
+  if (kind->as_string() != "statusline" || !zone || !colour || !format || !file) {
+    return mistyped;
   }
   StatusLineJob job;
   job.now = from_epoch_ms(*now->to_int64());
   job.timezone = zone->as_string();
   job.colour = colour->as_bool();
   job.format = format->as_string();
-  job.plan.name = name->as_string();
-  auto optional = [&](std::string_view key) -> std::optional<std::int64_t> {
-    const JsonValue* v = member(*plan, key, JsonValue::Type::kNumber);
-    return v ? v->to_int64() : std::nullopt;
+  if (const JsonValue* name = member(*plan, "name", JsonValue::Type::kString)) {
+    job.plan.plan = name->as_string();
+  }
+  auto number = [&](std::string_view key) -> const JsonValue* {
+    return member(*plan, key, JsonValue::Type::kNumber);
   };
-  job.plan.tokens_5h = optional("tokens_5h");
-  job.plan.cost_5h = optional("cost_5h");
-  job.plan.tokens_7d = optional("tokens_7d");
-  job.plan.cost_7d = optional("cost_7d");
-  job.input = std::string(bytes.substr(newline + 1));
+  if (const JsonValue* v = number("tokens_5h")) job.plan.tokens_5h = v->to_int64();
+  if (const JsonValue* v = number("cost_5h")) job.plan.cost_5h = v->to_double();
+  if (const JsonValue* v = number("tokens_7d")) job.plan.tokens_7d = v->to_int64();
+  if (const JsonValue* v = number("cost_7d")) job.plan.cost_7d = v->to_double();
+  job.plan_file = file->as_string();
+  job.input = std::move(input);
   return job;
 }
 
@@ -472,7 +418,13 @@ Result<std::string> answer_parsed(ledger::Ledger& ledger, const StatusLineJob& j
   if (!in.transcript_path.empty()) {
     catch_up(in.transcript_path);
   }
-  auto figures = compute(ledger, *zone, job.plan, job.now);
+  analytics::PlanLimits plan;
+  if (auto p = load_plan_from(job.plan, job.plan_file); p) {
+    plan = std::move(*p);
+  } else {
+    log_reason(p.error().message);
+  }
+  auto figures = compute(ledger, *zone, plan, job.now);
   if (!figures) {
     return tl::unexpected(figures.error());
   }
@@ -510,27 +462,10 @@ int run_statusline(const StatusLineOptions& o) {
     fmt::print("{}\n", fallback_line(&*in));
     return 0;
   };
-  StatusLineJob job;
-  job.now = now_instant();
-  // The zone this process means (its $TZ), not whatever the daemon's environment says.
-  job.timezone = TimeZone::requested_name(o.timezone);
-  job.colour = o.color.value_or(env_or("NO_COLOR", "").empty());
-  job.format = o.format.empty() ? env_or("CCGAUGE_STATUSLINE_FORMAT", "") : o.format;
-  if (auto p = load_plan(o.plan); p) {
-    job.plan = std::move(*p);
-  } else {
-    log_reason(p.error().message);
-  }
-  job.input = std::move(*input);
+  // The `ccgauge` launcher asked a running daemon already (launcher_main.cpp): this process
+  // does the work itself.
+  StatusLineJob job = statusline_job(o, std::move(*input));
   std::string ledger_path = o.ledger_path.empty() ? ledger::Ledger::default_path() : o.ledger_path;
-
-  // A running daemon answers in a fraction of the time this process would take.
-  if (auto line = ask_daemon(
-          ledger::statusline_socket_for(ledger::default_spool_dir(), ledger_path),
-          encode_statusline_job(job))) {
-    fmt::print("{}\n", *line);
-    return 0;
-  }
 
   auto prices = load_price_table();
   if (!prices) {

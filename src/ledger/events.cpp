@@ -89,26 +89,12 @@ Result<std::int64_t> insert_rows(Database& db, const std::vector<EventRow>& rows
   return inserted;
 }
 
-std::uint64_t fnv1a(std::string_view bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 std::string text_of(dom::element parent, std::string_view key) {
   std::string_view s;
   return parent[key].get_string().get(s) == simdjson::SUCCESS ? std::string(s) : std::string();
 }
 
 // --- Spool files --------------------------------------------------------------------------------
-
-std::string ledger_id(const std::string& ledger_path) {
-  std::string absolute = std::filesystem::absolute(ledger_path).lexically_normal().string();
-  return fmt::format("{:016x}", fnv1a(absolute));
-}
 
 bool same_file(const struct stat& a, const struct stat& b) {
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
@@ -484,23 +470,6 @@ Result<bool> write_event_direct(const std::string& ledger_path, const EventRow& 
     checkpoint_in_background(ledger_path);
   }
   return inserted;
-}
-
-std::string default_spool_dir() {
-  const char* state = std::getenv("XDG_STATE_HOME");
-  if (state != nullptr && *state != '\0') {
-    return std::string(state) + "/ccgauge/spool";
-  }
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : ".") + "/.local/state/ccgauge/spool";
-}
-
-std::string spool_file_for(const std::string& spool_dir, const std::string& ledger_path) {
-  return spool_dir + "/" + ledger_id(ledger_path) + ".jsonl";
-}
-
-std::string statusline_socket_for(const std::string& spool_dir, const std::string& ledger_path) {
-  return spool_dir + "/" + ledger_id(ledger_path) + ".sock";
 }
 
 namespace {

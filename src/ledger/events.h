@@ -28,6 +28,7 @@
 
 #include "core/result.h"
 #include "core/types.h"
+#include "ledger/paths.h"
 #include "ledger/ledger.h"
 
 namespace ccgauge::ledger {
@@ -102,14 +103,7 @@ Result<bool> write_event_direct(const std::string& ledger_path, const EventRow& 
 
 // --- The spool ----------------------------------------------------------------------------------
 
-// $XDG_STATE_HOME/ccgauge/spool, else ~/.local/state/ccgauge/spool.
-std::string default_spool_dir();
-
-// The spool file of a ledger: `<spool_dir>/<16 hex digits of its absolute path's hash>.jsonl`.
-std::string spool_file_for(const std::string& spool_dir, const std::string& ledger_path);
-// The Unix socket a daemon that claimed this ledger's spool answers status line calls on
-// (cli/statusline.h), next to the spool files.
-std::string statusline_socket_for(const std::string& spool_dir, const std::string& ledger_path);
+// default_spool_dir(), spool_file_for(), statusline_socket_for(): ledger/paths.h.
 
 // Appends the row as one line to the ledger's spool file (creating the directory), with one
 // write on an O_APPEND descriptor under a shared lock, so concurrent writers never interleave

@@ -1,5 +1,7 @@
 #include "ledger/ledger.h"
 
+#include "ledger/paths.h"
+
 #include <fmt/format.h>
 
 #include <fcntl.h>
@@ -283,14 +285,7 @@ Ledger::Ledger(Ledger&&) noexcept = default;
 Ledger& Ledger::operator=(Ledger&&) noexcept = default;
 Ledger::~Ledger() = default;
 
-std::string Ledger::default_path() {
-  const char* xdg = std::getenv("XDG_DATA_HOME");
-  if (xdg != nullptr && *xdg != '\0') {
-    return std::string(xdg) + "/ccgauge/ledger.db";
-  }
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : ".") + "/.local/share/ccgauge/ledger.db";
-}
+std::string Ledger::default_path() { return default_ledger_path(); }
 
 Result<Ledger> Ledger::open(const std::string& path, const pricing::PriceTable& prices) {
   // Setting WAL mode on a new file, and creating the schema, can find another process doing the

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include <fmt/format.h>
@@ -24,6 +25,7 @@
 #include "core/time.h"
 #include "ledger/events.h"
 #include "ledger/ledger.h"
+#include "ledger/sqlite.h"
 #include "pricing/price_table.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/run_binary.h"
@@ -120,24 +122,39 @@ TEST(StatusLineJob, SurvivesTheSocketAndGarbageIsRefused) {
   job.timezone = "Europe/Paris";
   job.colour = true;
   job.format = "{model} \"{5h}\"\n";
-  job.plan.name = "custom";
+  job.plan.plan = "custom";
   job.plan.tokens_5h = 88000;
-  job.plan.cost_7d = 140'000'000'000;
+  job.plan.cost_7d = 140.5;
+  job.plan_file = "/home/a/.config/ccgauge/config.json";
   job.input = "{\"a\":1}\n{\"b\":2}";
-  auto back = cli::decode_statusline_job(cli::encode_statusline_job(job));
-  ASSERT_TRUE(back) << back.error().message;
+  auto decoded = cli::decode_job(cli::encode_job(job));
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  auto* back = std::get_if<cli::StatusLineJob>(&*decoded);
+  ASSERT_NE(back, nullptr);
   EXPECT_EQ(back->now, job.now);
   EXPECT_EQ(back->timezone, job.timezone);
   EXPECT_TRUE(back->colour);
   EXPECT_EQ(back->format, job.format);
-  EXPECT_EQ(back->plan.name, "custom");
+  EXPECT_EQ(back->plan.plan, "custom");
   EXPECT_EQ(back->plan.tokens_5h, 88000);
   EXPECT_FALSE(back->plan.cost_5h);
   EXPECT_FALSE(back->plan.tokens_7d);
-  EXPECT_EQ(back->plan.cost_7d, 140'000'000'000);
+  EXPECT_EQ(back->plan.cost_7d, 140.5);
+  EXPECT_EQ(back->plan_file, job.plan_file);
   EXPECT_EQ(back->input, job.input);
-  for (const char* bad : {"", "no newline", "[1]\n{}", "{\"now\":\"x\"}\n{}", "{}\n{}"}) {
-    EXPECT_FALSE(cli::decode_statusline_job(bad)) << bad;
+
+  cli::HookJob hook{from_epoch_ms(1772452800456), true, "{\"hook_event_name\":\"Stop\"}"};
+  auto hook_back = cli::decode_job(cli::encode_job(hook));
+  ASSERT_TRUE(hook_back) << hook_back.error().message;
+  ASSERT_TRUE(std::holds_alternative<cli::HookJob>(*hook_back));
+  EXPECT_EQ(std::get<cli::HookJob>(*hook_back).now, hook.now);
+  EXPECT_TRUE(std::get<cli::HookJob>(*hook_back).tool_input);
+  EXPECT_EQ(std::get<cli::HookJob>(*hook_back).input, hook.input);
+
+  for (const char* bad : {"", "no newline", "[1]\n{}", "{\"now\":\"x\"}\n{}", "{}\n{}",
+                          "{\"kind\":\"other\",\"now\":1}\n{}",
+                          "{\"kind\":\"hook\",\"now\":1}\n{}"}) {
+    EXPECT_FALSE(cli::decode_job(bad)) << bad;
   }
 }
 
@@ -176,7 +193,7 @@ TEST_F(ServeStatusLineTest, TheDaemonAnswersWhatTheCommandWouldHaveComputed) {
   cli::StatusLineJob job;
   job.now = *parse_timestamp(kNow);
   job.input = json_;
-  EXPECT_EQ(ask(socket, cli::encode_statusline_job(job)),
+  EXPECT_EQ(ask(socket, cli::encode_job(job)),
             "ok\nSonnet │ $0.90 today │ 5h 40% ↻1h 0m │ $0.23/h");
   EXPECT_TRUE(ask(socket, "garbage").starts_with("error\n"));
 
@@ -252,6 +269,50 @@ TEST_F(ServeStatusLineTest, ADeadDaemonsSocketIsPassedOver) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "Sonnet │ $0.30 today │ 5h 40% ↻1h 0m │ $0.07/h\n");
+}
+
+// `ccgauge hook` through the launcher: handed to the daemon over the socket, which spools and
+// records it, without the command opening the ledger; an input too big for the socket goes to
+// the full command, stdin and all, and arrives too.
+TEST_F(ServeStatusLineTest, HooksGoThroughTheDaemonAndABigOneStillArrives) {
+  auto daemon_owner = start_daemon();
+  testing::DaemonProcess& daemon = *daemon_owner;
+  ASSERT_NE(daemon.port(), 0) << daemon.err();
+  ASSERT_TRUE(std::filesystem::exists(socket_for("ledger.db"))) << daemon.err();
+  auto hook = [&](const std::string& tool_use_id, std::size_t response_bytes) {
+    testing::write_file(
+        dir_ / "hook.json",
+        R"({"session_id":"s1","hook_event_name":"PostToolUse","cwd":"/w","tool_name":"Read",)"
+        R"("tool_use_id":")" + tool_use_id + R"(","tool_input":{"file_path":"/w/a"},)"
+        R"("tool_response":")" + std::string(response_bytes, 'x') + R"("})");
+    return testing::run_binary({"hook", "--ledger", dir_ / "ledger.db"}, env(), dir_.path(),
+                               dir_ / "hook.json");
+  };
+  int opens = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  ASSERT_GE(::inotify_add_watch(opens, (dir_ / "ledger.db").c_str(), IN_OPEN), 0);
+  RunResult small = hook("toolu_small", 100);
+  ASSERT_EQ(small.exit_code, 0) << small.err;
+  char events[4096];
+  EXPECT_LT(::read(opens, events, sizeof(events)), 0) << "the hook opened the ledger";
+  ::close(opens);
+  RunResult big = hook("toolu_big", 3 << 20);  // over the socket's 1 MiB
+  ASSERT_EQ(big.exit_code, 0) << big.err;
+
+  auto recorded = [&] {
+    auto db = ledger::Database::open(dir_ / "ledger.db", ledger::Database::Mode::kReadOnly);
+    auto stmt = db ? db->prepare("SELECT group_concat(tool_use_id) FROM (SELECT tool_use_id "
+                                 "FROM events WHERE tool_use_id != '' ORDER BY tool_use_id)")
+                   : Result<ledger::Statement>(tl::unexpected(db.error()));
+    if (!stmt || !stmt->step()) {
+      return std::string();
+    }
+    return std::string(stmt->column_text(0));
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (recorded() != "toolu_big,toolu_small" && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(recorded(), "toolu_big,toolu_small") << daemon.err();
 }
 
 }  // namespace
