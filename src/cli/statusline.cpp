@@ -23,7 +23,6 @@
 #include "cli/render.h"
 #include "cli/settings_file.h"
 #include "core/json_value.h"
-#include "core/json_writer.h"
 #include "core/time.h"
 #include "ingest/hooks/statusline_input.h"
 #include "ingest/transcripts/catch_up.h"

@@ -24,6 +24,15 @@ JsonWriter& optional_value(JsonWriter& w, const char* key, const auto& v) {
   return v ? w.value(*v) : w.null();
 }
 
+// Opens a job's settings line: its kind and the caller's instant.
+JsonWriter settings_line(const char* kind, Instant now) {
+  JsonWriter w(JsonWriter::Style::kCompact);
+  w.begin_object();
+  w.key("kind").value(kind);
+  w.key("now").value(static_cast<std::int64_t>(to_epoch_ms(now)));
+  return w;
+}
+
 }  // namespace
 
 StatusLineJob statusline_job(const StatusLineOptions& o, std::string input) {
@@ -48,10 +57,7 @@ HookJob hook_job(const HookCommandOptions& o, std::string input) {
 }
 
 std::string encode_job(const StatusLineJob& job) {
-  JsonWriter w(JsonWriter::Style::kCompact);
-  w.begin_object();
-  w.key("kind").value("statusline");
-  w.key("now").value(static_cast<std::int64_t>(to_epoch_ms(job.now)));
+  JsonWriter w = settings_line("statusline", job.now);
   w.key("timezone").value(job.timezone);
   w.key("colour").value(job.colour);
   w.key("format").value(job.format);
@@ -68,10 +74,7 @@ std::string encode_job(const StatusLineJob& job) {
 }
 
 std::string encode_job(const HookJob& job) {
-  JsonWriter w(JsonWriter::Style::kCompact);
-  w.begin_object();
-  w.key("kind").value("hook");
-  w.key("now").value(static_cast<std::int64_t>(to_epoch_ms(job.now)));
+  JsonWriter w = settings_line("hook", job.now);
   w.key("tool_input").value(job.tool_input);
   w.end_object();
   return w.take() + "\n" + job.input;

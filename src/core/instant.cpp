@@ -1,12 +1,13 @@
-#include "core/time.h"
+// Instants and dates as text, and the name of the zone the user asked for: no tz database, so
+// the `ccgauge` launcher (cli/launcher_main.cpp) links this without date-tz. The zones
+// themselves are in time.cpp.
 
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
-// Instants and dates as text, and the name of the zone the user asked for: no tz database, so
-// the `ccgauge` launcher (cli/launcher_main.cpp) links this without date-tz.
+#include "core/time.h"
 
 namespace ccgauge {
 namespace {

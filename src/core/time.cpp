@@ -4,8 +4,6 @@
 #include <date/tz.h>
 #include <fmt/format.h>
 
-#include <unistd.h>
-
 #include <cstdlib>
 
 namespace ccgauge {
@@ -22,7 +20,6 @@ TimeZone TimeZone::utc() {
   tz.name_ = "UTC";
   return tz;
 }
-
 
 Result<TimeZone> TimeZone::locate(std::string_view name) {
   std::string wanted = requested_name(name);
