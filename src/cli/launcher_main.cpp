@@ -9,6 +9,7 @@
 //   arguments, and with the input already read handed over as its standard input.
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -68,10 +69,16 @@ void give_back_stdin(const std::string& input) {
   ::close(fd);
 }
 
-// The daemon's answer to this call, if a daemon on `ledger_path` gave one.
-std::optional<std::string> ask(const std::string& ledger_path, const std::string& request) {
+// The daemon's socket for the ledger at `ledger_path` (empty: the default ledger), when there is
+// one: without, the input is not even read here.
+std::optional<std::string> daemon_socket(const std::string& ledger_path) {
   std::string ledger = ledger_path.empty() ? ledger::default_ledger_path() : ledger_path;
-  return ask_daemon(ledger::statusline_socket_for(ledger::default_spool_dir(), ledger), request);
+  std::string socket = ledger::statusline_socket_for(ledger::default_spool_dir(), ledger);
+  struct stat st {};
+  if (::stat(socket.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    return std::nullopt;
+  }
+  return socket;
 }
 
 }  // namespace
@@ -82,18 +89,23 @@ int main(int argc, char** argv) {
   }
   std::optional<std::string> input;
   if (auto o = statusline_fast_args(argc, argv)) {
-    input = read_stdin();
-    if (input->size() <= kMaxForwardBytes) {
-      if (auto line = ask(o->ledger_path, encode_job(statusline_job(*o, *input)))) {
-        line->push_back('\n');
-        std::fwrite(line->data(), 1, line->size(), stdout);
-        return 0;
+    if (auto socket = daemon_socket(o->ledger_path)) {
+      input = read_stdin();
+      if (input->size() <= kMaxForwardBytes) {
+        if (auto line = ask_daemon(*socket, encode_job(statusline_job(*o, *input)))) {
+          line->push_back('\n');
+          std::fwrite(line->data(), 1, line->size(), stdout);
+          return 0;
+        }
       }
     }
   } else if (auto h = hook_fast_args(argc, argv)) {
-    input = read_stdin();
-    if (input->size() <= kMaxForwardBytes && ask(h->ledger_path, encode_job(hook_job(*h, *input)))) {
-      return 0;
+    if (auto socket = daemon_socket(h->ledger_path)) {
+      input = read_stdin();
+      if (input->size() <= kMaxForwardBytes &&
+          ask_daemon(*socket, encode_job(hook_job(*h, *input)))) {
+        return 0;
+      }
     }
   }
   if (input) {
