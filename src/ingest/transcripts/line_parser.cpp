@@ -152,6 +152,34 @@ struct Envelope {
   std::int64_t cache_creation_total = 0;
 };
 
+// An object of counts (`cache_creation`, `server_tool_use`): the two named ones; other keys
+// are skipped.
+template <std::size_t N1, std::size_t N2>
+error_code read_count_pair(od::value v, const char (&first_key)[N1], std::int64_t& first,
+                           const char (&second_key)[N2], std::int64_t& second) {
+  od::object object;
+  if (auto e = v.get_object().get(object)) {
+    return e;
+  }
+  for (auto field_result : object) {
+    od::field field;
+    if (auto e = std::move(field_result).get(field)) {
+      return e;
+    }
+    const char* key = raw_key(field);
+    error_code e = simdjson::SUCCESS;
+    if (key_is(key, first_key)) {
+      e = read_count(field.value(), first);
+    } else if (key_is(key, second_key)) {
+      e = read_count(field.value(), second);
+    }
+    if (e) {
+      return e;
+    }
+  }
+  return simdjson::SUCCESS;
+}
+
 error_code parse_usage(od::object usage, Envelope& env) {
   env.has_usage = true;
   for (auto field_result : usage) {
@@ -174,49 +202,15 @@ error_code parse_usage(od::object usage, Envelope& env) {
       if (is_null(v)) {
         continue;
       }
-      od::object cc;
-      if ((e = v.get_object().get(cc))) {
-        return e;
-      }
       env.has_cache_breakdown = true;
-      for (auto cc_field_result : cc) {
-        od::field cc_field;
-        if ((e = std::move(cc_field_result).get(cc_field))) {
-          return e;
-        }
-        const char* cc_key = raw_key(cc_field);
-        if (key_is(cc_key, "ephemeral_5m_input_tokens")) {
-          e = read_count(cc_field.value(), env.tokens.cache_write_5m);
-        } else if (key_is(cc_key, "ephemeral_1h_input_tokens")) {
-          e = read_count(cc_field.value(), env.tokens.cache_write_1h);
-        }
-        if (e) {
-          return e;
-        }
-      }
+      e = read_count_pair(v, "ephemeral_5m_input_tokens", env.tokens.cache_write_5m,
+                          "ephemeral_1h_input_tokens", env.tokens.cache_write_1h);
     } else if (key_is(key, "server_tool_use")) {
       if (is_null(v)) {
         continue;
       }
-      od::object stu;
-      if ((e = v.get_object().get(stu))) {
-        return e;
-      }
-      for (auto stu_field_result : stu) {
-        od::field stu_field;
-        if ((e = std::move(stu_field_result).get(stu_field))) {
-          return e;
-        }
-        const char* stu_key = raw_key(stu_field);
-        if (key_is(stu_key, "web_search_requests")) {
-          e = read_count(stu_field.value(), env.tokens.web_search_requests);
-        } else if (key_is(stu_key, "web_fetch_requests")) {
-          e = read_count(stu_field.value(), env.tokens.web_fetch_requests);
-        }
-        if (e) {
-          return e;
-        }
-      }
+      e = read_count_pair(v, "web_search_requests", env.tokens.web_search_requests,
+                          "web_fetch_requests", env.tokens.web_fetch_requests);
     } else if (key_is(key, "speed")) {
       e = read_string(v, env.speed);
     }
