@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -68,6 +69,23 @@ int exec_daemon(int argc, char** argv) {
   std::vector<char*> args = {const_cast<char*>("ccgauge-daemon")};
   args.insert(args.end(), argv + 2, argv + argc);
   return exec_beside_self("ccgauge-daemon", std::move(args));
+}
+
+StdinBytes read_stdin_bounded(std::size_t max_bytes) {
+  StdinBytes in;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(STDIN_FILENO, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return in;
+    }
+    std::size_t keep = std::min(static_cast<std::size_t>(n), max_bytes - in.bytes.size());
+    in.bytes.append(buf, keep);
+    in.whole = in.whole && keep == static_cast<std::size_t>(n);
+  }
 }
 
 Instant now_instant() {

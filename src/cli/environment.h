@@ -60,6 +60,14 @@ int exec_beside_self(const char* name, std::vector<char*> args);
 // `ccgauge serve ...`: runs ccgauge-daemon with the arguments after "serve".
 int exec_daemon(int argc, char** argv);
 
+// Standard input to its end, keeping at most `max_bytes` of it; what comes after is read and
+// dropped, so the writer never meets a closed pipe. `whole` is false when something was dropped.
+struct StdinBytes {
+  std::string bytes;
+  bool whole = true;
+};
+StdinBytes read_stdin_bounded(std::size_t max_bytes);
+
 // The current instant; CCGAUGE_NOW (ISO 8601) pins it for reproducible output (tests,
 // screenshots).
 Instant now_instant();

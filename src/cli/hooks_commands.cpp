@@ -103,27 +103,11 @@ std::string ledger_path_or_default(const std::string& path) {
 // Reads stdin to its end (Claude Code closes it after the JSON); keeps at most
 // kMaxHookInputBytes.
 Result<std::string> read_stdin_all() {
-  std::string input;
-  char buf[65536];
-  bool too_large = false;
-  for (;;) {
-    ssize_t n = ::read(STDIN_FILENO, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      break;
-    }
-    if (input.size() + static_cast<std::size_t>(n) > kMaxHookInputBytes) {
-      too_large = true;
-      continue;
-    }
-    input.append(buf, static_cast<std::size_t>(n));
-  }
-  if (too_large) {
+  StdinBytes in = read_stdin_bounded(kMaxHookInputBytes);
+  if (!in.whole) {
     return fail(Errc::kInvalidInput, "hook input larger than 64 MiB");
   }
-  return input;
+  return std::move(in.bytes);
 }
 
 // Writes the row into the spool when a daemon drains it (ledger::SpoolClaim: it records the row

@@ -33,24 +33,10 @@ using namespace ccgauge::cli;
 // The largest input sent to the daemon (its socket takes a little more); a larger one, rare
 // (a hook carrying a big tool response), goes to ccgauge-cli.
 constexpr std::size_t kMaxForwardBytes = 1 << 20;
-// The largest input read here; the commands refuse larger ones (hook: 64 MiB).
+// The most input kept here: one byte more than any command takes (hook: 64 MiB), so that the
+// command it is handed to still sees it is too large.
 constexpr std::size_t kMaxReadBytes = (std::size_t{64} << 20) + 1;
 
-std::string read_stdin() {
-  std::string input;
-  char buf[65536];
-  while (input.size() < kMaxReadBytes) {
-    ssize_t n = ::read(STDIN_FILENO, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      break;
-    }
-    input.append(buf, static_cast<std::size_t>(n));
-  }
-  return input;
-}
 
 // Makes `input` this process's standard input again, for the program it executes next.
 void give_back_stdin(const std::string& input) {
@@ -87,7 +73,7 @@ std::optional<std::string> daemon_socket(const std::string& ledger_path) {
 bool answered_by_daemon(int argc, char** argv, std::optional<std::string>& input) {
   if (auto o = statusline_fast_args(argc, argv)) {
     if (auto socket = daemon_socket(o->ledger_path)) {
-      input = read_stdin();
+      input = read_stdin_bounded(kMaxReadBytes).bytes;
       if (input->size() <= kMaxForwardBytes) {
         if (auto line = ask_daemon(*socket, encode_job(statusline_job(*o, *input)))) {
           line->push_back('\n');
@@ -98,7 +84,7 @@ bool answered_by_daemon(int argc, char** argv, std::optional<std::string>& input
     }
   } else if (auto h = hook_fast_args(argc, argv)) {
     if (auto socket = daemon_socket(h->ledger_path)) {
-      input = read_stdin();
+      input = read_stdin_bounded(kMaxReadBytes).bytes;
       return input->size() <= kMaxForwardBytes &&
              ask_daemon(*socket, encode_job(hook_job(*h, *input))).has_value();
     }

@@ -63,18 +63,11 @@ void log_reason(std::string_view reason) {
 }
 
 Result<std::string> read_stdin() {
-  std::string input;
-  char buf[65536];
-  for (;;) {
-    std::size_t n = std::fread(buf, 1, sizeof(buf), stdin);
-    input.append(buf, n);
-    if (input.size() > kMaxInputBytes) {
-      return fail(Errc::kInvalidInput, "status line input larger than 1 MiB");
-    }
-    if (n < sizeof(buf)) {
-      return input;
-    }
+  StdinBytes in = read_stdin_bounded(kMaxInputBytes);
+  if (!in.whole) {
+    return fail(Errc::kInvalidInput, "status line input larger than 1 MiB");
   }
+  return std::move(in.bytes);
 }
 
 std::string money(Nanodollars nd) { return fmt::format("${:.2f}", static_cast<double>(nd) / 1e9); }

@@ -96,6 +96,21 @@ TEST_F(StatusLineTest, GarbageGivesAFallbackLineExitZeroAndALoggedReason) {
   EXPECT_NE(log.find("not JSON"), std::string::npos) << log;
 }
 
+TEST_F(StatusLineTest, InputOverOneMebibyteIsRefusedWithAFallbackLine) {
+  // Valid JSON, padded past the bound: refused as too large, not parsed half.
+  std::string json = R"({"model":{"display_name":"Opus"},"pad":")" + std::string(1 << 20, 'x') +
+                     R"("})";
+  RunResult r = statusline(json);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "ccgauge │ usage unavailable\n");
+  std::string log = testing::slurp(dir_ / ".local/state/ccgauge/statusline.log");
+  EXPECT_NE(log.find("larger than 1 MiB"), std::string::npos) << log;
+  // Just under the bound, it is read whole.
+  RunResult fits = statusline(R"({"model":{"display_name":"Opus"},"pad":")" +
+                              std::string((1 << 20) - 100, 'x') + R"("})");
+  EXPECT_TRUE(fits.out.starts_with("Opus │ ")) << fits.out;
+}
+
 TEST_F(StatusLineTest, CatchesUpTheSessionsTranscript) {
   std::string transcript = dir_ / "claude/projects/-w/s1.jsonl";
   testing::write_file(
