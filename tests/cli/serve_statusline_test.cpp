@@ -170,13 +170,20 @@ TEST_F(ServeStatusLineTest, TheDaemonAnswersWhatTheCommandWouldHaveComputed) {
 
   // A request the daemon has not seen yet: the answer must count it. The command does not
   // open the ledger itself (the daemon has it open already; nothing else opens it meanwhile).
+  // (On a saturated machine the daemon's lower-priority ingest thread may not get to the job
+  // within its wait, and the command then rightly does the work itself: a few tries.)
   testing::append_file(transcript_, request_line("2", "2026-03-02T11:45:00.000Z", 200000));
   int opens = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   ASSERT_GE(::inotify_add_watch(opens, (dir_ / "ledger.db").c_str(), IN_OPEN), 0);
-  RunResult through_daemon = statusline("ledger.db");
-  ASSERT_EQ(through_daemon.exit_code, 0) << through_daemon.err;
+  RunResult through_daemon;
   char events[4096];
-  EXPECT_LT(::read(opens, events, sizeof(events)), 0) << "the command opened the ledger";
+  bool opened = true;
+  for (int attempt = 0; attempt < 3 && opened; ++attempt) {
+    through_daemon = statusline("ledger.db");
+    ASSERT_EQ(through_daemon.exit_code, 0) << through_daemon.err;
+    opened = ::read(opens, events, sizeof(events)) > 0;
+  }
+  EXPECT_FALSE(opened) << "the command opened the ledger";
   std::FILE* control = std::fopen((dir_ / "ledger.db").c_str(), "r");  // the watch works
   ASSERT_NE(control, nullptr);
   std::fclose(control);
