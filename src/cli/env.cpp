@@ -37,27 +37,34 @@ PlanFlags with_plan_from_environment(PlanFlags flags) {
 
 std::string plan_config_file() { return ccgauge_config_dir() + "/config.json"; }
 
-std::string self_executable() {
+namespace {
+
+// The running binary's path; empty when /proc cannot tell.
+std::filesystem::path running_binary() {
   std::error_code ec;
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) {
+  return ec ? std::filesystem::path() : exe;
+}
+
+}  // namespace
+
+std::string self_executable() {
+  std::filesystem::path exe = running_binary();
+  if (exe.empty()) {
     return "ccgauge";
   }
   // The full command runs as ccgauge-cli behind the `ccgauge` launcher: settings files and the
   // service must call the launcher.
-  if (exe.filename() == kFullCommand) {
-    std::filesystem::path launcher = exe.parent_path() / "ccgauge";
-    if (std::filesystem::exists(launcher, ec)) {
-      return launcher.string();
-    }
+  std::error_code ec;
+  if (exe.filename() == kFullCommand && std::filesystem::exists(exe.parent_path() / "ccgauge", ec)) {
+    return (exe.parent_path() / "ccgauge").string();
   }
   return exe.string();
 }
 
 int exec_beside_self(const char* name, std::vector<char*> args) {
-  std::error_code ec;
-  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  std::filesystem::path target = (ec ? std::filesystem::path(".") : exe.parent_path()) / name;
+  std::filesystem::path exe = running_binary();
+  std::filesystem::path target = (exe.empty() ? std::filesystem::path(".") : exe.parent_path()) / name;
   args.push_back(nullptr);
   ::execv(target.c_str(), args.data());
   std::fprintf(stderr, "ccgauge: error: cannot run %s: %s (it is built and installed next to "
